@@ -1,0 +1,16 @@
+// Jest projects: `unit` (pure logic, no processes), `store` (the store contract suite and
+// crash/restart tests, which start real etcd and child processes), `e2e` (the HTTP app
+// through Fastify inject), `cluster` (several node processes on a real etcd, killed and
+// paused). `npm test` runs all of them.
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }] };
+const moduleNameMapper = { '^@forest/([^/]+)(|/.*)$': '<rootDir>/libs/$1/src$2' };
+const base = { rootDir: __dirname, moduleFileExtensions: ['js', 'json', 'ts'], testEnvironment: 'node', transform, moduleNameMapper };
+
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', roots: ['<rootDir>/src/', '<rootDir>/libs/', '<rootDir>/plugins/'], testRegex: '.*\\.spec\\.ts$' },
+    { ...base, displayName: 'store', roots: ['<rootDir>/test/store/'], testRegex: '.*\\.store-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-60s.js'] },
+    { ...base, displayName: 'cluster', roots: ['<rootDir>/test/'], testRegex: '.*\\.cluster-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-120s.js'] },
+    { ...base, displayName: 'e2e', roots: ['<rootDir>/test/'], testRegex: '.*\\.e2e-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-30s.js'] },
+  ],
+};

@@ -1,0 +1,7 @@
+export {
+  EmbeddedStore,
+  EmbeddedStoreLogger,
+  EmbeddedStoreOptions,
+  EmbeddedStoreStats,
+} from './embedded.store';
+export { DataDirLockedError, WalCorruptionError } from './embedded.errors';

@@ -1,0 +1,273 @@
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
+import { CallContext, Etcd3, IOptions, isRecoverableError } from 'etcd3';
+import { LeaseNotFoundError, StoreClosedError, StoreRequestError } from '../store.errors';
+import {
+  CoordinationStore,
+  KeyValue,
+  LeaseGrant,
+  LeaseId,
+  PutOptions,
+  RangeOptions,
+  RangeResult,
+  TxnRequest,
+  TxnResult,
+  Watch,
+  WatchHandlers,
+  WatchOptions,
+} from '../store.port';
+import { EtcdKeyCodec, toStoreError } from './etcd-codec';
+import { EtcdCompactor } from './etcd-compactor';
+import { EtcdWatch, WatchLogger } from './etcd-watch';
+
+export interface EtcdStoreOptions {
+  endpoints: string[];
+  /** Every key lives under this prefix, e.g. `/forest/`. */
+  prefix: string;
+  /** Deadline for one unary call (range, put, txn, lease...). */
+  requestTimeoutMs?: number;
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  auth?: { username: string; password: string };
+  /**
+   * Compact history older than this, checked once per interval, so the database does not
+   * grow without bound. 0 disables (for clusters that run etcd's own auto-compaction).
+   */
+  compactionIntervalMs?: number;
+  logger?: WatchLogger;
+}
+
+const silentLogger: WatchLogger = { warn: () => undefined };
+
+/** The production adapter: the port on a real etcd v3 cluster through the `etcd3` client. */
+export class EtcdStore implements CoordinationStore {
+  readonly kind = 'etcd';
+  private readonly client: Etcd3;
+  private readonly codec: EtcdKeyCodec;
+  private readonly watches = new Set<EtcdWatch>();
+  private readonly compactor?: EtcdCompactor;
+  private readonly logger: WatchLogger;
+  private closed = false;
+
+  constructor(options: EtcdStoreOptions) {
+    this.codec = new EtcdKeyCodec(options.prefix);
+    this.logger = options.logger ?? silentLogger;
+    this.client = new Etcd3(clientOptions(options));
+    if (options.compactionIntervalMs) {
+      this.compactor = new EtcdCompactor(
+        () => this.revision(),
+        (revision) => this.client.kv.compact({ revision }).then(() => undefined),
+        options.compactionIntervalMs,
+        this.logger,
+      );
+      this.compactor.start();
+    }
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const response = await this.call(() => this.client.kv.range({ key: this.codec.key(key) }));
+    const raw = response.kvs[0];
+    return raw ? this.codec.keyValue(raw) : undefined;
+  }
+
+  async range(prefix: string, options: RangeOptions = {}): Promise<RangeResult> {
+    const { key, range_end } = this.codec.prefixRange(prefix);
+    // Keys strictly after `after`: the smallest key greater than it is `after` + NUL.
+    const start = options.after === undefined ? key : this.codec.key(options.after + '\0');
+    const response = await this.call(() =>
+      this.client.kv.range({
+        key: Buffer.compare(start, key) > 0 ? start : key,
+        range_end,
+        limit: options.limit ?? 0,
+        count_only: options.countOnly ?? false,
+      }),
+    );
+    const kvs = response.kvs.map((raw) => this.codec.keyValue(raw));
+    return {
+      kvs,
+      count: Number(response.count),
+      more: response.more,
+      next: response.more && kvs.length > 0 ? kvs[kvs.length - 1].key : undefined,
+      revision: Number(response.header.revision),
+    };
+  }
+
+  async put(key: string, value: string, options: PutOptions = {}): Promise<{ revision: number }> {
+    const response = await this.call(() =>
+      this.client.kv.put({
+        key: this.codec.key(key),
+        value: Buffer.from(value),
+        lease: options.lease ?? 0,
+      }),
+    );
+    return { revision: Number(response.header.revision) };
+  }
+
+  async delete(key: string): Promise<{ revision: number; deleted: number }> {
+    const response = await this.call(() =>
+      this.client.kv.deleteRange({ key: this.codec.key(key) }),
+    );
+    return { revision: Number(response.header.revision), deleted: Number(response.deleted) };
+  }
+
+  async deletePrefix(prefix: string): Promise<{ revision: number; deleted: number }> {
+    const response = await this.call(() =>
+      this.client.kv.deleteRange(this.codec.prefixRange(prefix)),
+    );
+    return { revision: Number(response.header.revision), deleted: Number(response.deleted) };
+  }
+
+  async txn(request: TxnRequest): Promise<TxnResult> {
+    const failure = request.failure ?? [];
+    const response = await this.call(() =>
+      this.client.kv.txn({
+        compare: request.compare.map((compare) => this.codec.compare(compare)),
+        success: request.success.map((op) => this.codec.requestOp(op)),
+        failure: failure.map((op) => this.codec.requestOp(op)),
+      }),
+    );
+    const ops = response.succeeded ? request.success : failure;
+    return {
+      succeeded: response.succeeded,
+      revision: Number(response.header.revision),
+      results: ops.map((op, index) => this.codec.opResult(op, response.responses[index])),
+    };
+  }
+
+  async revision(): Promise<number> {
+    // A count-only read of one key is the cheapest way to read the header revision.
+    const response = await this.call(() =>
+      this.client.kv.range({ key: this.codec.key(''), count_only: true }),
+    );
+    return Number(response.header.revision);
+  }
+
+  async grantLease(ttlSeconds: number): Promise<LeaseGrant> {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
+      throw new StoreRequestError(
+        `lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`,
+      );
+    }
+    const response = await this.call(() => this.client.leaseClient.leaseGrant({ TTL: ttlSeconds }));
+    return { id: response.ID, ttlSeconds: Number(response.TTL) };
+  }
+
+  async keepAliveOnce(id: LeaseId): Promise<number> {
+    this.assertOpen();
+    try {
+      const stream = await this.client.leaseClient.leaseKeepAlive();
+      try {
+        const answer = new Promise<{ TTL: string }>((resolve, reject) => {
+          stream.on('data', resolve);
+          stream.on('error', reject);
+        });
+        stream.write({ ID: id });
+        const { TTL } = await answer;
+        const ttl = Number(TTL);
+        if (ttl <= 0) throw new LeaseNotFoundError(id);
+        return ttl;
+      } finally {
+        stream.on('error', () => undefined);
+        stream.end();
+      }
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async revokeLease(id: LeaseId): Promise<void> {
+    try {
+      await this.call(() => this.client.leaseClient.leaseRevoke({ ID: id }));
+    } catch (error) {
+      // Revoking a lease that is already gone is what the caller wanted anyway.
+      if (error instanceof Error && /requested lease not found/.test(error.message)) return;
+      throw error;
+    }
+  }
+
+  async leaseTimeToLive(id: LeaseId): Promise<number> {
+    const response = await this.call(() => this.client.leaseClient.leaseTimeToLive({ ID: id }));
+    const ttl = Number(response.TTL);
+    return ttl < 0 ? -1 : ttl;
+  }
+
+  async watch(prefix: string, handlers: WatchHandlers, options: WatchOptions = {}): Promise<Watch> {
+    this.assertOpen();
+    const watch = new EtcdWatch(
+      this.client,
+      this.codec,
+      prefix,
+      handlers,
+      options.fromRevision,
+      this.logger,
+    );
+    this.watches.add(watch);
+    try {
+      await watch.start();
+    } catch (error) {
+      this.watches.delete(watch);
+      throw error;
+    }
+    const cancel = watch.cancel.bind(watch);
+    watch.cancel = async () => {
+      this.watches.delete(watch);
+      await cancel();
+    };
+    return watch;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.compactor?.stop();
+    for (const watch of this.watches) watch.closeByStore();
+    this.watches.clear();
+    this.client.close();
+    await Promise.resolve();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await operation();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+}
+
+function clientOptions(options: EtcdStoreOptions): IOptions {
+  const timeout = options.requestTimeoutMs ?? 5000;
+  return {
+    hosts: options.endpoints,
+    credentials: options.tls
+      ? {
+          rootCertificate: options.tls.ca,
+          certChain: options.tls.cert,
+          privateKey: options.tls.key,
+        }
+      : undefined,
+    auth: options.auth,
+    // Unary calls get a deadline so a partition surfaces as an error instead of a hang;
+    // streams (watch, keepalive) live on and rely on gRPC keepalive below.
+    defaultCallOptions: (context: CallContext) =>
+      context.isStream ? {} : { deadline: Date.now() + timeout },
+    grpcOptions: {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    },
+    faultHandling: {
+      // etcd3's default breaker stays open 5 s after three failures; after an etcd restart
+      // we want to be back within a second.
+      host: () =>
+        circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: 1000,
+          breaker: new ConsecutiveBreaker(3),
+        }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { ForestExceptionFilter } from './common/forest-exception.filter';
+import { createValidationPipe } from './common/validation';
+import { ForestConfigModule } from './config/config.module';
+import { ForestConfig } from './config/forest.config';
+import { HealthModule } from './health/health.module';
+import { StoreModule } from './store/store.module';
+
+/**
+ * The scheduler node. Built from an already validated config so tests can start nodes
+ * with any configuration without touching process.env.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: ForestConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ForestConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            base: { node: config.nodeId },
+            // Request logs at debug: a busy worker fleet polls constantly.
+            customLogLevel: (_req, res, error) =>
+              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug',
+          },
+        }),
+        StoreModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        {
+          provide: APP_FILTER,
+          inject: [ForestConfig],
+          useFactory: (cfg: ForestConfig) => new ForestExceptionFilter(cfg.httpBodyLimit),
+        },
+      ],
+    };
+  }
+}

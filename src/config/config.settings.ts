@@ -1,0 +1,213 @@
+import { accessSync, constants } from 'node:fs';
+import { hostname } from 'node:os';
+import { isValidKeySegment } from '@forest/store';
+
+/**
+ * Every setting Forest reads, in one table: the environment variable, what it means, its
+ * default, and the parser that validates it. `--help` prints this table and `loadConfig`
+ * applies it, so the documentation and the behaviour cannot disagree.
+ */
+export interface SettingSpec<T> {
+  env: string;
+  description: string;
+  /** The default as shown in --help and the README ('' when unset means "none"). */
+  defaultText: string;
+  /** Turns the raw text (undefined when unset) into a value, or throws SettingError. */
+  parse(raw: string | undefined, env: Readonly<Record<string, string | undefined>>): T;
+}
+
+/** A setting's value is not allowed; the message says what is. */
+export class SettingError extends Error {}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function optional(raw: string | undefined): string | undefined {
+  const trimmed = raw?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function integer(min: number, max: number, fallback: number) {
+  return (raw: string | undefined): number => {
+    const text = optional(raw);
+    if (text === undefined) return fallback;
+    if (!/^-?\d+$/.test(text)) throw new SettingError(`"${text}" is not a whole number`);
+    const value = Number(text);
+    if (value < min || value > max) {
+      throw new SettingError(`${value} is out of range: allowed ${min}..${max}`);
+    }
+    return value;
+  };
+}
+
+function readableFile(raw: string | undefined): string | undefined {
+  const path = optional(raw);
+  if (path === undefined) return undefined;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new SettingError(`file "${path}" does not exist or is not readable`);
+  }
+  return path;
+}
+
+const ENDPOINT = /^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+export const SETTINGS = {
+  httpHost: {
+    env: 'FOREST_HTTP_HOST',
+    description: 'Address the HTTP API listens on',
+    defaultText: '0.0.0.0',
+    parse: (raw) => optional(raw) ?? '0.0.0.0',
+  } satisfies SettingSpec<string>,
+  httpPort: {
+    env: 'FOREST_HTTP_PORT',
+    description: 'Port of the HTTP API (REST, worker protocol, Swagger UI at /docs)',
+    defaultText: '2856',
+    parse: integer(0, 65535, 2856),
+  } satisfies SettingSpec<number>,
+  httpBodyLimit: {
+    env: 'FOREST_HTTP_BODY_LIMIT',
+    description: 'Largest accepted request body in bytes (larger bodies get 413)',
+    defaultText: '1048576',
+    parse: integer(1024, 64 * 1024 * 1024, 1024 * 1024),
+  } satisfies SettingSpec<number>,
+  nodeId: {
+    env: 'FOREST_NODE_ID',
+    description: 'Unique id of this scheduler node, [A-Za-z0-9._-]{1,64}',
+    defaultText: '<hostname>-<port>',
+    parse: (raw, env) => {
+      const explicit = optional(raw);
+      if (explicit !== undefined) {
+        if (!isValidKeySegment(explicit)) {
+          throw new SettingError(
+            `"${explicit}" is not allowed: use 1-64 characters of A-Z a-z 0-9 . _ -`,
+          );
+        }
+        return explicit;
+      }
+      const port = optional(env.FOREST_HTTP_PORT) ?? '2856';
+      const derived = `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${port}`.slice(-64);
+      return isValidKeySegment(derived) ? derived : `node-${port}`;
+    },
+  } satisfies SettingSpec<string>,
+  advertiseUrl: {
+    env: 'FOREST_ADVERTISE_URL',
+    description: 'URL other nodes and workers use to reach this node',
+    defaultText: 'http://<hostname>:<port>',
+    parse: (raw, env) => {
+      const explicit = optional(raw);
+      if (explicit === undefined) {
+        return `http://${hostname()}:${optional(env.FOREST_HTTP_PORT) ?? '2856'}`;
+      }
+      let url: URL;
+      try {
+        url = new URL(explicit);
+      } catch {
+        throw new SettingError(`"${explicit}" is not a URL (expected e.g. http://10.0.0.5:2856)`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new SettingError(`"${explicit}" must start with http:// or https://`);
+      }
+      return explicit.replace(/\/+$/, '');
+    },
+  } satisfies SettingSpec<string>,
+  keyPrefix: {
+    env: 'FOREST_KEY_PREFIX',
+    description: 'Prefix of every key Forest writes in etcd',
+    defaultText: '/forest',
+    parse: (raw) => {
+      const prefix = optional(raw) ?? '/forest';
+      if (!/^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix) || prefix.length > 128) {
+        throw new SettingError(
+          `"${prefix}" is not allowed: start with "/", no trailing "/", segments of A-Z a-z 0-9 . _ - (e.g. /forest or /prod/forest)`,
+        );
+      }
+      return prefix;
+    },
+  } satisfies SettingSpec<string>,
+  etcdEndpoints: {
+    env: 'FOREST_ETCD_ENDPOINTS',
+    description:
+      'Comma-separated etcd endpoints (host:port or http[s]://host:port); unset: embedded store',
+    defaultText: '',
+    parse: (raw) => {
+      const text = optional(raw);
+      if (text === undefined) return [];
+      const endpoints = text.split(',').map((part) => part.trim());
+      const bad = endpoints.filter((endpoint) => !ENDPOINT.test(endpoint));
+      if (bad.length > 0) {
+        throw new SettingError(
+          `${bad.map((e) => `"${e}"`).join(', ')} not an endpoint: use host:port or http(s)://host:port, comma-separated`,
+        );
+      }
+      return endpoints;
+    },
+  } satisfies SettingSpec<string[]>,
+  etcdDialTimeoutMs: {
+    env: 'FOREST_ETCD_DIAL_TIMEOUT_MS',
+    description: 'Deadline in ms for connecting to etcd and for each etcd request',
+    defaultText: '5000',
+    parse: integer(100, 120_000, 5000),
+  } satisfies SettingSpec<number>,
+  etcdCaFile: {
+    env: 'FOREST_ETCD_CA_FILE',
+    description: 'CA certificate (PEM) to verify etcd over TLS',
+    defaultText: '',
+    parse: readableFile,
+  } satisfies SettingSpec<string | undefined>,
+  etcdCertFile: {
+    env: 'FOREST_ETCD_CERT_FILE',
+    description: 'Client certificate (PEM) for etcd mutual TLS; needs FOREST_ETCD_KEY_FILE',
+    defaultText: '',
+    parse: readableFile,
+  } satisfies SettingSpec<string | undefined>,
+  etcdKeyFile: {
+    env: 'FOREST_ETCD_KEY_FILE',
+    description: 'Client private key (PEM) for etcd mutual TLS; needs FOREST_ETCD_CERT_FILE',
+    defaultText: '',
+    parse: readableFile,
+  } satisfies SettingSpec<string | undefined>,
+  etcdUsername: {
+    env: 'FOREST_ETCD_USERNAME',
+    description: 'etcd user (etcd auth); needs FOREST_ETCD_PASSWORD',
+    defaultText: '',
+    parse: optional,
+  } satisfies SettingSpec<string | undefined>,
+  etcdPassword: {
+    env: 'FOREST_ETCD_PASSWORD',
+    description: 'Password of FOREST_ETCD_USERNAME',
+    defaultText: '',
+    parse: (raw) => (raw ? raw : undefined),
+  } satisfies SettingSpec<string | undefined>,
+  etcdCompactionIntervalS: {
+    env: 'FOREST_ETCD_COMPACTION_INTERVAL_S',
+    description: 'Compact etcd history older than this many seconds (0: leave it to etcd)',
+    defaultText: '300',
+    parse: integer(0, 7 * 24 * 3600, 300),
+  } satisfies SettingSpec<number>,
+  dataDir: {
+    env: 'FOREST_DATA_DIR',
+    description: 'Directory of the embedded store (used when no etcd endpoints are set)',
+    defaultText: './data',
+    parse: (raw) => optional(raw) ?? './data',
+  } satisfies SettingSpec<string>,
+  leaseTtlS: {
+    env: 'FOREST_LEASE_TTL_S',
+    description: 'TTL in seconds of the node lease: how fast a dead node is noticed',
+    defaultText: '5',
+    parse: integer(1, 300, 5),
+  } satisfies SettingSpec<number>,
+  logLevel: {
+    env: 'FOREST_LOG_LEVEL',
+    description: `Log level: ${LOG_LEVELS.join(', ')}`,
+    defaultText: 'info',
+    parse: (raw): LogLevel => {
+      const level = optional(raw) ?? 'info';
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+        throw new SettingError(`"${level}" is not a level: use one of ${LOG_LEVELS.join(', ')}`);
+      }
+      return level as LogLevel;
+    },
+  } satisfies SettingSpec<LogLevel>,
+} as const;

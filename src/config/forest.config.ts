@@ -1,0 +1,99 @@
+import { SETTINGS, SettingError, SettingSpec } from './config.settings';
+
+type Settings = typeof SETTINGS;
+type SettingValues = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
+
+/**
+ * The typed, validated, frozen configuration of one node. It is also the Nest injection
+ * token: `constructor(private readonly config: ForestConfig)`.
+ */
+export abstract class ForestConfig {
+  abstract readonly httpHost: string;
+  abstract readonly httpPort: number;
+  abstract readonly httpBodyLimit: number;
+  abstract readonly nodeId: string;
+  abstract readonly advertiseUrl: string;
+  abstract readonly keyPrefix: string;
+  abstract readonly etcdEndpoints: readonly string[];
+  abstract readonly etcdDialTimeoutMs: number;
+  abstract readonly etcdCaFile?: string;
+  abstract readonly etcdCertFile?: string;
+  abstract readonly etcdKeyFile?: string;
+  abstract readonly etcdUsername?: string;
+  abstract readonly etcdPassword?: string;
+  abstract readonly etcdCompactionIntervalS: number;
+  abstract readonly dataDir: string;
+  abstract readonly leaseTtlS: number;
+  abstract readonly logLevel: SettingValues['logLevel'];
+}
+
+/** Every problem found in the environment, each naming its variable and what is allowed. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'Run with --help to see every setting.',
+    );
+  }
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): ForestConfig {
+  const problems: string[] = [];
+  const values: Partial<Record<string, unknown>> = {};
+  for (const [name, spec] of Object.entries(SETTINGS) as [string, SettingSpec<unknown>][]) {
+    try {
+      values[name] = spec.parse(env[spec.env], env);
+    } catch (error) {
+      if (!(error instanceof SettingError)) throw error;
+      problems.push(`${spec.env}: ${error.message}`);
+    }
+  }
+  const config = values as SettingValues;
+  problems.push(...crossFieldProblems(config, env));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+/** Settings that only make sense together. */
+function crossFieldProblems(
+  config: SettingValues,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const problems: string[] = [];
+  if (Boolean(config.etcdCertFile) !== Boolean(config.etcdKeyFile)) {
+    problems.push(
+      'FOREST_ETCD_CERT_FILE and FOREST_ETCD_KEY_FILE: set both for mutual TLS, or neither',
+    );
+  }
+  if (Boolean(config.etcdUsername) !== Boolean(config.etcdPassword)) {
+    problems.push('FOREST_ETCD_USERNAME and FOREST_ETCD_PASSWORD: set both, or neither');
+  }
+  const etcdOnly = ['FOREST_ETCD_CA_FILE', 'FOREST_ETCD_CERT_FILE', 'FOREST_ETCD_USERNAME'];
+  const stray = etcdOnly.filter((name) => env[name]?.trim());
+  if (config.etcdEndpoints?.length === 0 && stray.length > 0) {
+    problems.push(`${stray.join(', ')}: only used with etcd; set FOREST_ETCD_ENDPOINTS too`);
+  }
+  return problems;
+}
+
+/** The text `--help` prints: each variable with its default and meaning. */
+export function configHelp(): string {
+  const rows = Object.values(SETTINGS) as SettingSpec<unknown>[];
+  const width = Math.max(...rows.map((spec) => spec.env.length));
+  const lines = rows.map(
+    (spec) =>
+      `  ${spec.env.padEnd(width)}  ${spec.description}` +
+      (spec.defaultText ? ` (default: ${spec.defaultText})` : ''),
+  );
+  return [
+    'Forest scheduler node',
+    '',
+    'Usage: node dist/src/main.js [--help]',
+    '',
+    'Configuration comes from environment variables:',
+    ...lines,
+    '',
+    'Without FOREST_ETCD_ENDPOINTS the node runs alone on the embedded store in FOREST_DATA_DIR.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Type } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { ForestConfig, loadConfig } from '../../src/config/forest.config';
+
+export type StoreKind = 'embedded' | 'etcd';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: ForestConfig;
+  /** Closes the app (shutdown hooks run) and keeps its data dir. */
+  stop(): Promise<void>;
+  /** Closes the app if still open and removes its data dir. */
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the real AppModule (same pipes, filters, Swagger as main.ts) for Fastify inject
+ * tests, on a fresh embedded data dir or on its own key prefix in a test etcd.
+ */
+export async function startTestApp(options: {
+  store: StoreKind;
+  etcdEndpoint?: string;
+  env?: Record<string, string>;
+  controllers?: Type<unknown>[];
+}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'forest-app-'));
+  const config = loadConfig({
+    FOREST_LOG_LEVEL: 'silent',
+    FOREST_NODE_ID: 'test-node',
+    FOREST_DATA_DIR: dataDir,
+    FOREST_KEY_PREFIX: `/forest-e2e/${randomUUID()}`,
+    ...(options.store === 'etcd' ? { FOREST_ETCD_ENDPOINTS: options.etcdEndpoint } : {}),
+    ...options.env,
+  });
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(config)],
+    controllers: options.controllers ?? [],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    new FastifyAdapter({ bodyLimit: config.httpBodyLimit }),
+    { logger: false },
+  );
+  configureApp(app);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.close();
+  };
+  return {
+    app,
+    config,
+    stop,
+    close: async () => {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

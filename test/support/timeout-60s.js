@@ -1,0 +1,2 @@
+// Per-project default test timeout (jest's testTimeout is global-only, not per project).
+jest.setTimeout(60_000);
