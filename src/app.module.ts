@@ -5,6 +5,7 @@ import { ForestExceptionFilter } from './common/forest-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { ForestConfigModule } from './config/config.module';
 import { ForestConfig } from './config/forest.config';
+import { ElectionModule } from './election/election.module';
 import { HealthModule } from './health/health.module';
 import { StoreModule } from './store/store.module';
 
@@ -30,6 +31,7 @@ export class AppModule {
         }),
         StoreModule,
         HealthModule,
+        ElectionModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
