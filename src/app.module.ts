@@ -7,6 +7,7 @@ import { ForestConfigModule } from './config/config.module';
 import { ForestConfig } from './config/forest.config';
 import { ElectionModule } from './election/election.module';
 import { HealthModule } from './health/health.module';
+import { JobModule } from './job/job.module';
 import { StoreModule } from './store/store.module';
 
 /**
@@ -32,6 +33,7 @@ export class AppModule {
         StoreModule,
         HealthModule,
         ElectionModule,
+        JobModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

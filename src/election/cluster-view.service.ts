@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Keyspace } from '@forest/protocol';
-import { CoordinationStore, KeyValue } from '@forest/store';
+import { CoordinationStore, KeyValue, rangeAll } from '@forest/store';
 import { InjectStore } from '../store/store.tokens';
 import { LeaderDto, NodeDto } from './dto/node.dto';
 import { NoLeaderError } from './election.errors';
@@ -15,7 +15,10 @@ export class ClusterViewService {
   constructor(@InjectStore() private readonly store: CoordinationStore) {}
 
   async listNodes(): Promise<NodeDto[]> {
-    const [nodes, leader] = await Promise.all([this.readAll(Keyspace.nodes), this.readLeader()]);
+    const [nodes, leader] = await Promise.all([
+      rangeAll(this.store, Keyspace.nodes),
+      this.readLeader(),
+    ]);
     const now = Date.now();
     return nodes
       .map((kv) => toNodeDto(JSON.parse(kv.value) as NodeRecord, now, leader?.nodeId))
@@ -33,21 +36,10 @@ export class ClusterViewService {
 
   /** The candidate with the lowest create revision leads (see CampaignSession). */
   private async readLeader(): Promise<{ nodeId: string; token: number } | undefined> {
-    const candidates = await this.readAll(Keyspace.election);
+    const candidates = await rangeAll(this.store, Keyspace.election);
     let best: KeyValue | undefined;
     for (const kv of candidates) if (!best || kv.createRevision < best.createRevision) best = kv;
     return best ? { nodeId: best.value, token: best.createRevision } : undefined;
-  }
-
-  private async readAll(prefix: string): Promise<KeyValue[]> {
-    const all: KeyValue[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.store.range(prefix, { after, limit: 500 });
-      all.push(...page.kvs);
-      if (!page.more) return all;
-      after = page.next;
-    }
   }
 }
 

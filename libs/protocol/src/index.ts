@@ -1,1 +1,2 @@
 export * from './keyspace';
+export * from './job.types';

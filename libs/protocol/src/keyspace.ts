@@ -7,4 +7,8 @@ export const Keyspace = {
   node: (nodeId: string) => `nodes/${nodeId}`,
   election: 'election/',
   candidate: (nodeId: string) => `election/${nodeId}`,
+  groups: 'groups/',
+  group: (name: string) => `groups/${name}`,
+  jobs: 'jobs/',
+  job: (jobId: string) => `jobs/${jobId}`,
 } as const;

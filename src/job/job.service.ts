@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { GroupRecord, JobRecord } from '@forest/protocol';
+import { ValidationFailedError } from '../common/domain-error';
+import {
+  CronSchedule,
+  InvalidScheduleError,
+  describeFireTime,
+  validateSchedule,
+} from '../schedule/cron-schedule';
+import { FireTimesDto } from './dto/schedule.dto';
+import { CreateJobDto, JobDto, ListJobsQueryDto, PatchJobDto, ReplaceJobDto } from './dto/job.dto';
+import {
+  GroupBusyError,
+  GroupNotFoundError,
+  JobExistsError,
+  JobNotFoundError,
+  ParamsTooLargeError,
+  VersionConflictError,
+  VersionRequiredError,
+} from './job.errors';
+import { JobRepository, Stored } from './job.repository';
+
+export const MAX_PARAMS_BYTES = 64 * 1024;
+/** A write that races a change of its group re-reads and tries again this often. */
+const GROUP_RACE_ATTEMPTS = 20;
+
+const DEFAULTS = {
+  timezone: 'UTC',
+  strategy: 'round-robin',
+  concurrency: 'allow',
+  retry: { maxAttempts: 0, backoff: 'exponential', initialDelayMs: 1000, maxDelayMs: 60_000 },
+  misfire: { policy: 'fire_once', catchUpWindowMs: 3_600_000 },
+  alertEvents: ['failed', 'timed_out', 'lost'],
+} as const;
+
+type JobFields = Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt'>;
+
+/** Jobs: validation beyond the DTOs (schedule, group, params), defaults, versioned writes. */
+@Injectable()
+export class JobService {
+  constructor(private readonly jobs: JobRepository) {}
+
+  async create(dto: CreateJobDto): Promise<JobDto> {
+    const now = new Date().toISOString();
+    const job: JobRecord = {
+      id: dto.id ?? randomUUID(),
+      ...validFields(withDefaults(dto)),
+      createdAt: now,
+      updatedAt: now,
+    };
+    for (let attempt = 1; ; attempt++) {
+      const group = await this.requireGroup(job.group);
+      const outcome = await this.jobs.createJob(job, group);
+      if (outcome === 'ok') return toJobDto(job, 1);
+      if (outcome === 'conflict') throw new JobExistsError(job.id);
+      if (attempt >= GROUP_RACE_ATTEMPTS) throw new GroupBusyError(job.group);
+    }
+  }
+
+  async get(id: string): Promise<JobDto> {
+    const stored = await this.require(id);
+    return toJobDto(stored.record, stored.version);
+  }
+
+  async list(query: ListJobsQueryDto): Promise<{ items: JobDto[]; total: number; next?: string }> {
+    const name = query.name?.toLowerCase();
+    const matching = (await this.jobs.listJobs()).filter(
+      ({ record }) =>
+        (!query.group || record.group === query.group) &&
+        (!query.state || record.state === query.state) &&
+        (!name || record.name.toLowerCase().includes(name)),
+    );
+    const after = query.after;
+    const rest = after ? matching.filter(({ record }) => record.id > after) : matching;
+    const limit = query.limit ?? 50;
+    const page = rest.slice(0, limit);
+    return {
+      items: page.map(({ record, version }) => toJobDto(record, version)),
+      total: matching.length,
+      next: rest.length > limit ? page[page.length - 1].record.id : undefined,
+    };
+  }
+
+  /** PUT: every field as given; absent optional fields take their defaults. */
+  replace(id: string, dto: ReplaceJobDto, ifMatch?: string): Promise<JobDto> {
+    const version = requireVersion(id, dto.version, ifMatch);
+    return this.update(id, version, () => validFields(withDefaults(dto)));
+  }
+
+  /** PATCH: only the given fields change; policy blocks merge field by field. */
+  patch(id: string, dto: PatchJobDto, ifMatch?: string): Promise<JobDto> {
+    const version = requireVersion(id, dto.version, ifMatch);
+    return this.update(id, version, (current) => validFields(merge(current, dto)));
+  }
+
+  /** Pause/resume: the version check is optional (the action is idempotent). */
+  setState(
+    id: string,
+    state: JobRecord['state'],
+    version?: number,
+    ifMatch?: string,
+  ): Promise<JobDto> {
+    const expected = version ?? parseIfMatch(ifMatch);
+    return this.update(id, expected, (current) => ({ ...current, state }));
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.jobs.deleteJob(id))) throw new JobNotFoundError(id);
+  }
+
+  async nextFires(id: string, count: number): Promise<FireTimesDto> {
+    const { record } = await this.require(id);
+    return previewFires(record.schedule.cron, record.schedule.timezone, Date.now(), count);
+  }
+
+  /**
+   * Read, change, write if still at the version read. `expected` (from the client) must
+   * match the stored version; without it (pause/resume) the read version is used.
+   */
+  private async update(
+    id: string,
+    expected: number | undefined,
+    change: (current: JobRecord) => JobFields,
+  ): Promise<JobDto> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.require(id);
+      if (expected !== undefined && current.version !== expected) {
+        throw new VersionConflictError(id, expected, current.version);
+      }
+      const fields = change(current.record);
+      const next: JobRecord = {
+        ...fields,
+        id,
+        createdAt: current.record.createdAt,
+        updatedAt: new Date().toISOString(),
+      };
+      const movedTo =
+        next.group !== current.record.group ? await this.requireGroup(next.group) : undefined;
+      const outcome = await this.jobs.replaceJob(next, current.version, movedTo);
+      if (outcome === 'ok') return toJobDto(next, current.version + 1);
+      if (outcome === 'missing') throw new JobNotFoundError(id);
+      if (outcome === 'conflict' && expected !== undefined) {
+        const latest = await this.jobs.getJob(id);
+        if (!latest) throw new JobNotFoundError(id);
+        throw new VersionConflictError(id, expected, latest.version);
+      }
+      if (attempt >= GROUP_RACE_ATTEMPTS) throw new GroupBusyError(next.group);
+    }
+  }
+
+  private async require(id: string): Promise<Stored<JobRecord>> {
+    const stored = await this.jobs.getJob(id);
+    if (!stored) throw new JobNotFoundError(id);
+    return stored;
+  }
+
+  private async requireGroup(name: string): Promise<Stored<GroupRecord>> {
+    const group = await this.jobs.getGroup(name);
+    if (!group) throw new GroupNotFoundError(name);
+    return group;
+  }
+}
+
+/** The next `count` fire times after `afterMs`, in UTC and in the schedule's zone. */
+export function previewFires(
+  cron: string,
+  timezone: string,
+  afterMs: number,
+  count: number,
+): FireTimesDto {
+  const spec = checkSchedule({ cron, timezone }, '');
+  const fires = CronSchedule.compile(spec)
+    .nextN(afterMs, count)
+    .map((ms) => describeFireTime(ms, spec.timezone));
+  return { cron: spec.cron, timezone: spec.timezone, fires };
+}
+
+function withDefaults(dto: CreateJobDto | ReplaceJobDto): JobFields {
+  return {
+    name: dto.name,
+    group: dto.group,
+    schedule: { cron: dto.schedule.cron, timezone: dto.schedule.timezone ?? DEFAULTS.timezone },
+    target: dto.target,
+    params: dto.params ?? null,
+    state: dto.state ?? 'active',
+    dispatch: {
+      strategy: dto.dispatch?.strategy ?? DEFAULTS.strategy,
+      options: dto.dispatch?.options ?? {},
+    },
+    concurrency: dto.concurrency ?? DEFAULTS.concurrency,
+    timeoutMs: dto.timeoutMs ?? 0,
+    retry: { ...DEFAULTS.retry, ...defined(dto.retry) },
+    misfire: { ...DEFAULTS.misfire, ...defined(dto.misfire) },
+    alerts: {
+      channels: dto.alerts?.channels ?? [],
+      events: dto.alerts?.events ?? [...DEFAULTS.alertEvents],
+    },
+    remark: dto.remark ?? '',
+  };
+}
+
+function merge(current: JobRecord, dto: PatchJobDto): JobFields {
+  const { version, params, ...patch } = dto; // version was checked by the caller
+  return {
+    ...current,
+    ...defined(patch),
+    // params may be set to null on purpose; every other field treats null as "not given".
+    params: params === undefined ? current.params : params,
+    schedule: { ...current.schedule, ...defined(dto.schedule) },
+    dispatch: { ...current.dispatch, ...defined(dto.dispatch) },
+    retry: { ...current.retry, ...defined(dto.retry) },
+    misfire: { ...current.misfire, ...defined(dto.misfire) },
+    alerts: { ...current.alerts, ...defined(dto.alerts) },
+  };
+}
+
+/** Checks what the DTO decorators cannot: cron and zone, delays, params size. */
+function validFields(fields: JobFields): JobFields {
+  const schedule = checkSchedule(fields.schedule, 'schedule.');
+  if (fields.retry.initialDelayMs > fields.retry.maxDelayMs) {
+    throw new ValidationFailedError(
+      `retry.initialDelayMs: ${fields.retry.initialDelayMs} is larger than retry.maxDelayMs ${fields.retry.maxDelayMs}`,
+      [{ field: 'retry.initialDelayMs', problems: ['must not exceed retry.maxDelayMs'] }],
+    );
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(fields.params ?? null));
+  if (bytes > MAX_PARAMS_BYTES) throw new ParamsTooLargeError(bytes, MAX_PARAMS_BYTES);
+  return { ...fields, schedule };
+}
+
+function checkSchedule(
+  schedule: { cron: string; timezone: string },
+  fieldPrefix: string,
+): { cron: string; timezone: string } {
+  try {
+    return validateSchedule(schedule);
+  } catch (error) {
+    if (!(error instanceof InvalidScheduleError)) throw error;
+    const field = `${fieldPrefix}${error.field}`;
+    throw new ValidationFailedError(`${field}: ${error.message}`, [
+      { field, problems: [error.message] },
+    ]);
+  }
+}
+
+function requireVersion(id: string, bodyVersion?: number, ifMatch?: string): number {
+  const version = bodyVersion ?? parseIfMatch(ifMatch);
+  if (version === undefined) throw new VersionRequiredError(id);
+  return version;
+}
+
+/** If-Match: `3`, `"3"` or `W/"3"`. */
+function parseIfMatch(header?: string): number | undefined {
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(header.trim());
+  if (!match) {
+    throw new ValidationFailedError(
+      `If-Match: "${header}" is not a job version (e.g. If-Match: "3")`,
+    );
+  }
+  return Number(match[1]);
+}
+
+/**
+ * Drops absent properties (undefined, or null: class-validator's IsOptional lets null
+ * through), so spreading a partial DTO never erases a value or stores a null.
+ */
+function defined<T extends object>(value: T | undefined | null): Partial<T> {
+  if (!value) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined && v !== null),
+  ) as Partial<T>;
+}
+
+export function toJobDto(job: JobRecord, version: number): JobDto {
+  return {
+    id: job.id,
+    name: job.name,
+    group: job.group,
+    schedule: { ...job.schedule },
+    target: job.target,
+    params: job.params,
+    state: job.state,
+    dispatch: { strategy: job.dispatch.strategy, options: job.dispatch.options },
+    concurrency: job.concurrency,
+    timeoutMs: job.timeoutMs,
+    retry: { ...job.retry },
+    misfire: { ...job.misfire },
+    alerts: { channels: [...job.alerts.channels], events: [...job.alerts.events] },
+    remark: job.remark,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    version,
+  };
+}
