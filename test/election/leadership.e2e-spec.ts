@@ -54,6 +54,18 @@ describe.each<StoreKind>(['embedded', 'etcd'])('LeadershipService on the %s stor
     });
   });
 
+  it('puts its registration back when it is deleted behind its back', async () => {
+    const key = Keyspace.node('test-node');
+    const lease = (await store.get(key))!.lease;
+    await store.delete(key);
+    const deadline = Date.now() + 5000;
+    while (!(await store.get(key)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await store.get(key)).toMatchObject({ lease });
+    expect(leadership.isLeader).toBe(true);
+  });
+
   it('commits fenced writes while leading, with the caller compares still applied', async () => {
     const ok = await leadership.fencedTxn({
       compare: [{ key: 'fenced/a', target: 'version', op: '==', value: 0 }],

@@ -4,9 +4,11 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 
 const CRON_DESCRIPTION =
   '5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or a macro ' +
-  '(@yearly @monthly @weekly @daily @hourly). Read in `timezone`. A local time skipped by a ' +
-  'DST change fires at the same wall-clock offset after the jump (02:30 on a spring-forward ' +
-  'day fires at 03:30); a local time that happens twice fires once, at its first occurrence.';
+  '(@yearly @monthly @weekly @daily @hourly). Read in `timezone`. DST, for specific hours ' +
+  '(e.g. `30 2 * * *`): a local time skipped by spring-forward fires shifted by the gap (02:30 ' +
+  'fires at 03:30 that day); a local time repeated by fall-back fires once, on its first pass. ' +
+  'With `*` in the hour field the schedule follows elapsed time: every hour fires, the ' +
+  'repeated one included. See docs/schedules.md.';
 
 export class ScheduleDto {
   @ApiProperty({ example: '0 */5 * * * *', description: CRON_DESCRIPTION, maxLength: 256 })
