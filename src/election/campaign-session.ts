@@ -56,21 +56,13 @@ export class CampaignSession {
     // A candidate key left by an earlier run of this node id (not yet expired) must not
     // lend us its old rank or token: remove it and enter with a fresh create revision.
     const candidateKey = Keyspace.candidate(this.node.id);
-    const created = await this.store.txn({
-      compare: [{ key: candidateKey, target: 'createRevision', op: '==', value: 0 }],
-      success: [{ type: 'put', key: candidateKey, value: this.node.id, lease }],
-    });
-    if (!created.succeeded) {
+    let revision = await this.createCandidate(candidateKey, lease);
+    if (revision === undefined) {
       await this.store.delete(candidateKey);
-      const retried = await this.store.txn({
-        compare: [{ key: candidateKey, target: 'createRevision', op: '==', value: 0 }],
-        success: [{ type: 'put', key: candidateKey, value: this.node.id, lease }],
-      });
-      if (!retried.succeeded) throw new Error(`could not create candidate key ${candidateKey}`);
-      this.ownCreateRevision = retried.revision;
-    } else {
-      this.ownCreateRevision = created.revision;
+      revision = await this.createCandidate(candidateKey, lease);
+      if (revision === undefined) throw new Error(`could not create candidate key ${candidateKey}`);
     }
+    this.ownCreateRevision = revision;
 
     const snapshot = await this.store.range(Keyspace.election);
     for (const kv of snapshot.kvs) {
@@ -94,6 +86,15 @@ export class CampaignSession {
       return;
     }
     this.announce();
+  }
+
+  /** Creates the candidate key if absent; its create revision, or undefined if it existed. */
+  private async createCandidate(key: string, lease: string): Promise<number | undefined> {
+    const result = await this.store.txn({
+      compare: [{ key, target: 'createRevision', op: '==', value: 0 }],
+      success: [{ type: 'put', key, value: this.node.id, lease }],
+    });
+    return result.succeeded ? result.revision : undefined;
   }
 
   /** Leaves at once: revoking the lease deletes the node and candidate keys together. */

@@ -9,7 +9,8 @@ import {
 } from './job.errors';
 import { JobRepository } from './job.repository';
 
-const DELETE_ATTEMPTS = 20;
+/** A write that races another change of the group re-reads and tries again this often. */
+const WRITE_ATTEMPTS = 20;
 
 /** Groups: the named worker pools jobs run on. */
 @Injectable()
@@ -39,7 +40,7 @@ export class GroupService {
   }
 
   async update(name: string, dto: UpdateGroupDto): Promise<GroupDto> {
-    for (let attempt = 1; attempt <= DELETE_ATTEMPTS; attempt++) {
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const current = await this.jobs.getGroup(name);
       if (!current) throw new GroupNotFoundError(name);
       const next = { ...current.record, remark: dto.remark, updatedAt: new Date().toISOString() };
@@ -50,7 +51,7 @@ export class GroupService {
 
   /** Without force a group with jobs stays (409); with force its jobs go too. */
   async delete(name: string, force: boolean): Promise<void> {
-    for (let attempt = 1; attempt <= DELETE_ATTEMPTS; attempt++) {
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const group = await this.jobs.getGroup(name);
       if (!group) throw new GroupNotFoundError(name);
       const jobIds = (await this.jobs.listJobs())

@@ -36,6 +36,8 @@ export class EtcdWatch implements Watch {
     private readonly handlers: WatchHandlers,
     fromRevision: number | undefined,
     private readonly logger: WatchLogger,
+    /** Told once when the watch ends (cancelled or failed), so the store forgets it. */
+    private readonly onEnded: (watch: EtcdWatch) => void,
   ) {
     // Without a start revision the first create response tells where "now" is.
     this._lastRevision = fromRevision === undefined ? -1 : fromRevision - 1;
@@ -83,6 +85,7 @@ export class EtcdWatch implements Watch {
   async cancel(): Promise<void> {
     if (this.cancelled) return;
     this.cancelled = true;
+    this.onEnded(this);
     clearTimeout(this.reconnectTimer);
     this.closeStream();
     await Promise.resolve();
@@ -210,6 +213,7 @@ export class EtcdWatch implements Watch {
   private fail(error: Error): void {
     if (this.cancelled) return;
     this.cancelled = true;
+    this.onEnded(this);
     clearTimeout(this.reconnectTimer);
     this.closeStream();
     if (this.created) {

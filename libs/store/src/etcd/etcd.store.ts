@@ -198,19 +198,10 @@ export class EtcdStore implements CoordinationStore {
       handlers,
       options.fromRevision,
       this.logger,
+      (ended) => this.watches.delete(ended),
     );
     this.watches.add(watch);
-    try {
-      await watch.start();
-    } catch (error) {
-      this.watches.delete(watch);
-      throw error;
-    }
-    const cancel = watch.cancel.bind(watch);
-    watch.cancel = async () => {
-      this.watches.delete(watch);
-      await cancel();
-    };
+    await watch.start();
     return watch;
   }
 
@@ -218,8 +209,7 @@ export class EtcdStore implements CoordinationStore {
     if (this.closed) return;
     this.closed = true;
     this.compactor?.stop();
-    for (const watch of this.watches) watch.closeByStore();
-    this.watches.clear();
+    for (const watch of [...this.watches]) watch.closeByStore();
     this.client.close();
     await Promise.resolve();
   }
