@@ -8,6 +8,7 @@ import { ForestConfig } from './config/forest.config';
 import { ElectionModule } from './election/election.module';
 import { HealthModule } from './health/health.module';
 import { JobModule } from './job/job.module';
+import { PlannerModule } from './planner/planner.module';
 import { StoreModule } from './store/store.module';
 
 /**
@@ -34,6 +35,7 @@ export class AppModule {
         HealthModule,
         ElectionModule,
         JobModule,
+        PlannerModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -198,6 +198,20 @@ export const SETTINGS = {
     defaultText: '5',
     parse: integer(1, 300, 5),
   } satisfies SettingSpec<number>,
+  misfireThresholdMs: {
+    env: 'FOREST_MISFIRE_THRESHOLD_MS',
+    description:
+      "A fire later than this (ms) is a misfire and follows the job's misfire policy; " +
+      'less late, it is a regular fire',
+    defaultText: '1000',
+    parse: integer(0, 3_600_000, 1000),
+  } satisfies SettingSpec<number>,
+  misfireMaxFires: {
+    env: 'FOREST_MISFIRE_MAX_FIRES',
+    description: 'Most catch-up executions one job gets per misfire under fire_all (the latest)',
+    defaultText: '1000',
+    parse: integer(1, 100_000, 1000),
+  } satisfies SettingSpec<number>,
   logLevel: {
     env: 'FOREST_LOG_LEVEL',
     description: `Log level: ${LOG_LEVELS.join(', ')}`,

@@ -24,6 +24,8 @@ export abstract class ForestConfig {
   abstract readonly etcdCompactionIntervalS: number;
   abstract readonly dataDir: string;
   abstract readonly leaseTtlS: number;
+  abstract readonly misfireThresholdMs: number;
+  abstract readonly misfireMaxFires: number;
   abstract readonly logLevel: SettingValues['logLevel'];
 }
 

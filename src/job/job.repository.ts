@@ -130,8 +130,17 @@ export class JobRepository {
     return current.kv.version === version ? 'group-changed' : 'conflict';
   }
 
+  /** Deletes the job and its fire state; its execution history stays (retention ages it out). */
   async deleteJob(id: string): Promise<boolean> {
-    return (await this.store.delete(Keyspace.job(id))).deleted > 0;
+    const result = await this.store.txn({
+      compare: [],
+      success: [
+        { type: 'delete', key: Keyspace.job(id) },
+        { type: 'delete', key: Keyspace.jobState(id) },
+      ],
+    });
+    const deleted = result.results[0];
+    return deleted.type === 'delete' && deleted.deleted > 0;
   }
 
   private groupGuard(group: Stored<GroupRecord>) {

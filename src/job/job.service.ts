@@ -34,7 +34,7 @@ const DEFAULTS = {
   alertEvents: ['failed', 'timed_out', 'lost'],
 } as const;
 
-type JobFields = Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt'>;
+type JobFields = Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'activeSince'>;
 
 /** Jobs: validation beyond the DTOs (schedule, group, params), defaults, versioned writes. */
 @Injectable()
@@ -48,6 +48,7 @@ export class JobService {
       ...validFields(withDefaults(dto)),
       createdAt: now,
       updatedAt: now,
+      activeSince: now,
     };
     for (let attempt = 1; ; attempt++) {
       const group = await this.requireGroup(job.group);
@@ -129,11 +130,14 @@ export class JobService {
         throw new VersionConflictError(id, expected, current.version);
       }
       const fields = change(current.record);
+      const now = new Date().toISOString();
+      const resumed = current.record.state === 'paused' && fields.state === 'active';
       const next: JobRecord = {
         ...fields,
         id,
         createdAt: current.record.createdAt,
-        updatedAt: new Date().toISOString(),
+        updatedAt: now,
+        activeSince: resumed ? now : (current.record.activeSince ?? current.record.createdAt),
       };
       const movedTo =
         next.group !== current.record.group ? await this.requireGroup(next.group) : undefined;

@@ -171,15 +171,15 @@ describe('jobs API under random input (fast-check)', () => {
       const job = JSON.parse(kv.value) as JobRecord;
       expect(kv.key).toBe(Keyspace.job(job.id));
       expect(isValidKeySegment(job.id)).toBe(true);
-      const { id, createdAt, updatedAt, ...fields } = job;
+      const { id, createdAt, updatedAt, activeSince, ...fields } = job;
       const dto = plainToInstance(CreateJobDto, { id, ...fields });
       expect(validateSync(dto, { whitelist: true, forbidNonWhitelisted: true })).toEqual([]);
       expect(() => validateSchedule(job.schedule)).not.toThrow();
       expect(job.group).toBe('g');
       expect(Buffer.byteLength(JSON.stringify(job.params))).toBeLessThanOrEqual(MAX_PARAMS_BYTES);
-      expect(Number.isNaN(Date.parse(createdAt)) || Number.isNaN(Date.parse(updatedAt))).toBe(
-        false,
-      );
+      for (const time of [createdAt, updatedAt, activeSince]) {
+        expect(Number.isNaN(Date.parse(time ?? ''))).toBe(false);
+      }
     }
   });
 });

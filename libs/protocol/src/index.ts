@@ -1,2 +1,3 @@
 export * from './keyspace';
 export * from './job.types';
+export * from './execution.types';

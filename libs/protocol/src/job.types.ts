@@ -24,6 +24,12 @@ export interface GroupRecord {
   remark: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * When the job last became active (created active, or resumed). The planner never fires
+   * a scheduled time before it, so a resumed job goes on from its resume, with no catch-up
+   * for the time it was paused. Absent in records written before it existed: createdAt.
+   */
+  activeSince?: string;
 }
 
 export interface JobSchedule {
@@ -79,4 +85,10 @@ export interface JobRecord {
   remark: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * When the job last became active (created active, or resumed). The planner never fires
+   * a scheduled time before it, so a resumed job goes on from its resume, with no catch-up
+   * for the time it was paused. Absent in records written before it existed: createdAt.
+   */
+  activeSince?: string;
 }

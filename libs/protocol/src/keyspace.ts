@@ -11,4 +11,37 @@ export const Keyspace = {
   group: (name: string) => `groups/${name}`,
   jobs: 'jobs/',
   job: (jobId: string) => `jobs/${jobId}`,
+  /** The last scheduled time the leader fired per job, written in the fire txn. */
+  jobStates: 'jobstate/',
+  jobState: (jobId: string) => `jobstate/${jobId}`,
+  executions: 'executions/',
+  jobExecutions: (jobId: string) => `executions/${jobId}/`,
+  execution: (jobId: string, execKey: string) => `executions/${jobId}/${execKey}`,
 } as const;
+
+/** Width of a zero-padded epoch-ms execution key: sorts by time until the year 33658. */
+const EXEC_KEY_DIGITS = 15;
+
+/**
+ * The execution key of a scheduled fire: its scheduled epoch ms, zero-padded so keys sort
+ * by time. One key per (job, scheduled time) is what makes a fire exactly-once: the fire
+ * txn creates it only if it does not exist.
+ */
+export function scheduledExecKey(scheduledMs: number): string {
+  return String(scheduledMs).padStart(EXEC_KEY_DIGITS, '0');
+}
+
+/**
+ * An execution's id as the API shows it: `{jobId}~{execKey}`. `~` cannot occur in a job
+ * id (key segments are `[A-Za-z0-9._-]`), so the id splits back unambiguously, and it is
+ * an unreserved URL character, so ids travel in paths unescaped.
+ */
+export function executionId(jobId: string, execKey: string): string {
+  return `${jobId}~${execKey}`;
+}
+
+export function parseExecutionId(id: string): { jobId: string; execKey: string } | undefined {
+  const at = id.lastIndexOf('~');
+  if (at <= 0 || at === id.length - 1) return undefined;
+  return { jobId: id.slice(0, at), execKey: id.slice(at + 1) };
+}

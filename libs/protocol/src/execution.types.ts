@@ -1,0 +1,65 @@
+/**
+ * Execution and job-state records as stored under `executions/{jobId}/{execKey}` and
+ * `jobstate/{jobId}`. The planner creates executions; dispatch and the worker protocol
+ * move them through their statuses.
+ */
+
+export const EXECUTION_STATUSES = [
+  'pending',
+  'assigned',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'lost',
+  'skipped',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** What created an execution: a schedule fire, a manual trigger, or a retry. */
+export const EXECUTION_TRIGGERS = ['schedule', 'manual', 'retry'] as const;
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+
+export interface ExecutionTransition {
+  status: ExecutionStatus;
+  /** ISO time of the change. */
+  at: string;
+  /** The node that made the change. */
+  node: string;
+  worker?: string;
+}
+
+export interface ExecutionRecord {
+  /** `{jobId}~{execKey}`, see executionId(). */
+  id: string;
+  jobId: string;
+  jobName: string;
+  group: string;
+  target: string;
+  /** The job's params when it fired (later job edits do not change a fired execution). */
+  params: unknown;
+  trigger: ExecutionTrigger;
+  status: ExecutionStatus;
+  attempt: number;
+  /** The fire time this execution is for (epoch ms and ISO). */
+  scheduledMs: number;
+  scheduledAt: string;
+  /** When the leader committed the fire. */
+  firedAt: string;
+  /** True for a misfire catch-up (fire_once / fire_all after the leader fell behind). */
+  catchUp: boolean;
+  /** The leader that fired it, with its fencing token. */
+  firedBy: { node: string; token: number };
+  timeline: ExecutionTransition[];
+}
+
+/** `jobstate/{jobId}`: where a new leader resumes the job's schedule. */
+export interface JobStateRecord {
+  jobId: string;
+  /** The latest scheduled time fired (epoch ms). Only ever moves forward. */
+  lastScheduledMs: number;
+  /** When that fire was committed (ISO). */
+  lastFiredAt: string;
+  node: string;
+}

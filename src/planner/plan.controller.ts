@@ -1,0 +1,58 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { LeadershipService } from '../election/leadership.service';
+import { PlanPageDto, PlanQueryDto } from './dto/plan.dto';
+import { PlannerService } from './planner.service';
+
+const DEFAULT_LIMIT = 100;
+
+function isoOrNull(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+@ApiTags('plan')
+@Controller('api/plan')
+export class PlanController {
+  constructor(
+    private readonly planner: PlannerService,
+    private readonly leadership: LeadershipService,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: "This node's plan: every active job with its previous and next fire time",
+    description:
+      'Every node keeps the plan warm; only the leader fires it (`firing`). Paused jobs ' +
+      'are not planned. Sorted by job id; page with `limit` and `after`.',
+  })
+  @ApiOkResponse({ type: PlanPageDto })
+  @ApiErrors(400)
+  list(@Query() query: PlanQueryDto): PlanPageDto {
+    const { group, after } = query;
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const matching = this.planner
+      .view()
+      .filter(({ entry }) => !group || entry.group === group)
+      .sort((a, b) => (a.entry.jobId < b.entry.jobId ? -1 : 1));
+    const rest = after ? matching.filter(({ entry }) => entry.jobId > after) : matching;
+    const page = rest.slice(0, limit);
+    return {
+      node: this.leadership.node.id,
+      leader: this.leadership.leaderId ?? null,
+      firing: this.planner.isFiring,
+      total: matching.length,
+      next: rest.length > limit ? page[page.length - 1].entry.jobId : undefined,
+      items: page.map(({ entry, previousMs, nextMs }) => ({
+        jobId: entry.jobId,
+        name: entry.name,
+        group: entry.group,
+        cron: entry.cron,
+        timezone: entry.timezone,
+        misfirePolicy: entry.policy,
+        previousFireAt: isoOrNull(previousMs),
+        nextFireAt: isoOrNull(nextMs),
+      })),
+    };
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ElectionModule } from '../election/election.module';
+import { PlanController } from './plan.controller';
+import { PlannerService } from './planner.service';
+
+/** The warm plan on every node and exactly-once firing on the leader. */
+@Module({
+  imports: [ElectionModule],
+  controllers: [PlanController],
+  providers: [PlannerService],
+  exports: [PlannerService],
+})
+export class PlannerModule {}
