@@ -27,7 +27,7 @@ export const PLANNER_CLOCK = Symbol('PLANNER_CLOCK');
 const MAX_SLEEP_MS = 1000;
 const MIN_RETRY_MS = 100;
 const MAX_RETRY_MS = 5000;
-const LOG_EVERY_MS = 10_000;
+const ERROR_LOG_EVERY_MS = 10_000;
 
 export interface MisfireEvent {
   type: 'misfire';
@@ -66,7 +66,7 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
   private subscription?: Subscription;
   private generation = 0;
   private lastErrorLog = 0;
-  private misfireLog = { since: 0, count: 0 };
+  private readonly misfireLog = new MisfireLog(this.logger);
 
   constructor(
     @InjectStore() store: CoordinationStore,
@@ -203,27 +203,54 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
   private onMisfire(event: MisfireEvent): void {
     this.metrics.misfires.inc({ policy: event.policy });
     this.misfires.next(event);
-    // One line per job is too many after an outage with thousands of jobs behind: log the
-    // first, then a count every LOG_EVERY_MS.
-    const log = this.misfireLog;
-    if (event.at - log.since >= LOG_EVERY_MS) {
-      const more = log.count > 0 ? ` (${log.count} more misfires since the last report)` : '';
-      this.logger.warn(
-        `misfire: job ${event.jobId} was due ${new Date(event.dueMs).toISOString()}, ` +
-          `${event.at - event.dueMs} ms ago; policy ${event.policy} made ${event.catchUps} catch-up executions${more}`,
-      );
-      this.misfireLog = { since: event.at, count: 0 };
-    } else {
-      log.count++;
-    }
+    this.misfireLog.add(event);
   }
 
   private onWriteError(entry: PlanEntry, error: unknown): void {
     this.metrics.writeErrors.inc();
     if (error instanceof NotLeaderError) return; // the demotion is logged by the election
     const now = this.clock.now();
-    if (now - this.lastErrorLog < LOG_EVERY_MS) return;
+    if (now - this.lastErrorLog < ERROR_LOG_EVERY_MS) return;
     this.lastErrorLog = now;
     this.logger.warn(`fire of job ${entry.jobId} not written (${String(error)}); retrying`);
+  }
+}
+
+const MISFIRE_LOG_EVERY_MS = 1000;
+
+/**
+ * Misfires as one summary line per burst (at most one a second): after an outage thousands
+ * of jobs can be behind at once, and a line per job would bury everything else.
+ */
+class MisfireLog {
+  private pending: MisfireEvent[] = [];
+  private timer?: NodeJS.Timeout;
+  private lastFlush = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  add(event: MisfireEvent): void {
+    this.pending.push(event);
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastFlush + MISFIRE_LOG_EVERY_MS - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+    this.timer.unref();
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    this.lastFlush = Date.now();
+    const events = this.pending;
+    this.pending = [];
+    const byPolicy = new Map<string, number>();
+    for (const event of events) byPolicy.set(event.policy, (byPolicy.get(event.policy) ?? 0) + 1);
+    const worst = events.reduce((a, b) => (b.at - b.dueMs > a.at - a.dueMs ? b : a));
+    const catchUps = events.reduce((sum, event) => sum + event.catchUps, 0);
+    const policies = [...byPolicy].map(([policy, count]) => `${policy} ${count}`).join(', ');
+    this.logger.warn(
+      `misfire: ${events.length} job(s) were behind (${policies}); ${catchUps} catch-up ` +
+        `execution(s) made; most behind: job ${worst.jobId}, due ` +
+        `${new Date(worst.dueMs).toISOString()}, ${worst.at - worst.dueMs} ms late`,
+    );
   }
 }
