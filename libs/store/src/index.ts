@@ -4,4 +4,4 @@ export * from './keys';
 export { EtcdStore, EtcdStoreOptions } from './etcd/etcd.store';
 export { LeaseKeeper, LeaseKeeperOptions } from './lease-keeper';
 export * from './embedded';
-export { rangeAll } from './range-all';
+export { rangeAll, rangePages, RangePagesOptions } from './range-all';

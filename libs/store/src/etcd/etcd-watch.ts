@@ -20,6 +20,9 @@ const MAX_BACKOFF_MS = 2000;
  * watcher is fully synced), and anything at or below it is dropped, so a reconnect gives
  * neither a gap nor a duplicate.
  */
+/** How long a closing watch stream may take to end before it is cancelled. */
+const CLOSE_GRACE_MS = 5000;
+
 export class EtcdWatch implements Watch {
   private stream?: IDuplexStream<IWatchRequest, IWatchResponse>;
   private cancelled = false;
@@ -233,7 +236,15 @@ export class EtcdWatch implements Watch {
     const stream = this.stream;
     this.stream = undefined;
     if (!stream) return;
-    stream.on('error', () => undefined); // a cancelled call reports CANCELLED; nothing to do
-    stream.cancel();
+    // Half-close rather than cancel: etcd then ends the stream with OK. A cancelled call
+    // ends in CANCELLED, which etcd3 counts against the connection's circuit breaker that
+    // every call shares; a few watches stopped together (a leader stepping down) would
+    // open it and fail unrelated requests. Cancel only if the server never answers.
+    const force = setTimeout(() => stream.cancel(), CLOSE_GRACE_MS);
+    force.unref();
+    const settle = () => clearTimeout(force);
+    stream.on('error', settle); // an error (CANCELLED after the forced cancel) is expected
+    stream.on('end', settle);
+    stream.end();
   }
 }

@@ -245,6 +245,9 @@ function clientOptions(options: EtcdStoreOptions): IOptions {
     defaultCallOptions: (context: CallContext) =>
       context.isStream ? {} : { deadline: Date.now() + timeout },
     grpcOptions: {
+      // gRPC's default 4 MiB would make a page of large job records fail for good (and
+      // trip the circuit breaker every call shares); rangePages aims for 2 MiB pages.
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
