@@ -6,9 +6,11 @@ import { createValidationPipe } from './common/validation';
 import { ForestConfigModule } from './config/config.module';
 import { ForestConfig } from './config/forest.config';
 import { ElectionModule } from './election/election.module';
+import { ExecutionModule } from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { JobModule } from './job/job.module';
 import { PlannerModule } from './planner/planner.module';
+import { WorkerGatewayModule } from './worker-gateway/worker-gateway.module';
 import { StoreModule } from './store/store.module';
 
 /**
@@ -36,6 +38,8 @@ export class AppModule {
         ElectionModule,
         JobModule,
         PlannerModule,
+        ExecutionModule,
+        WorkerGatewayModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

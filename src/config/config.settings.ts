@@ -206,11 +206,44 @@ export const SETTINGS = {
     defaultText: '1000',
     parse: integer(0, 3_600_000, 1000),
   } satisfies SettingSpec<number>,
+  fireLookaheadMs: {
+    env: 'FOREST_FIRE_LOOKAHEAD_MS',
+    description:
+      'The leader writes each fire this many ms before its scheduled time, so bursts are in ' +
+      "the workers' inboxes on time; workers start handlers at the scheduled time (0: off)",
+    defaultText: '1000',
+    parse: integer(0, 10_000, 1000),
+  } satisfies SettingSpec<number>,
   misfireMaxFires: {
     env: 'FOREST_MISFIRE_MAX_FIRES',
     description: 'Most catch-up executions one job gets per misfire under fire_all (the latest)',
     defaultText: '1000',
     parse: integer(1, 100_000, 1000),
+  } satisfies SettingSpec<number>,
+  workerTtlS: {
+    env: 'FOREST_WORKER_TTL_S',
+    description:
+      'TTL in seconds of a worker lease: a worker silent this long is dead and its work moves',
+    defaultText: '10',
+    parse: integer(2, 300, 10),
+  } satisfies SettingSpec<number>,
+  executionKeepPerJob: {
+    env: 'FOREST_EXECUTION_KEEP_PER_JOB',
+    description: 'Finished executions kept per job (older ones are deleted by the leader)',
+    defaultText: '1000',
+    parse: integer(1, 1_000_000, 1000),
+  } satisfies SettingSpec<number>,
+  executionMaxAgeH: {
+    env: 'FOREST_EXECUTION_MAX_AGE_H',
+    description: 'Finished executions older than this many hours are deleted by the leader',
+    defaultText: '168',
+    parse: integer(1, 87_600, 168),
+  } satisfies SettingSpec<number>,
+  retentionIntervalS: {
+    env: 'FOREST_RETENTION_INTERVAL_S',
+    description: 'How often the leader enforces execution retention, in seconds',
+    defaultText: '60',
+    parse: integer(1, 86_400, 60),
   } satisfies SettingSpec<number>,
   logLevel: {
     env: 'FOREST_LOG_LEVEL',

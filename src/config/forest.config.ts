@@ -26,6 +26,11 @@ export abstract class ForestConfig {
   abstract readonly leaseTtlS: number;
   abstract readonly misfireThresholdMs: number;
   abstract readonly misfireMaxFires: number;
+  abstract readonly fireLookaheadMs: number;
+  abstract readonly workerTtlS: number;
+  abstract readonly executionKeepPerJob: number;
+  abstract readonly executionMaxAgeH: number;
+  abstract readonly retentionIntervalS: number;
   abstract readonly logLevel: SettingValues['logLevel'];
 }
 

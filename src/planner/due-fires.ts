@@ -27,7 +27,7 @@ export interface DueDecision {
   fires: DueFire[];
   /** Some scheduled times were older than the misfire threshold. */
   misfired: boolean;
-  /** The first scheduled time after now (undefined: the schedule has no more fires). */
+  /** The first scheduled time after the horizon (undefined: the schedule has no more). */
   nextMs: number | undefined;
 }
 
@@ -42,7 +42,13 @@ export interface DueDecision {
  * so two leaders deciding for the same job pick the same scheduled times and the execution
  * key dedupes. The work is bounded by the fires it returns, not by the outage's length.
  */
-export function decideDue(job: DueJob, now: number, limits: DueLimits): DueDecision {
+export function decideDue(
+  job: DueJob,
+  now: number,
+  limits: DueLimits,
+  /** Fire ahead up to here (now + the fire lookahead); later times wait. */
+  horizon = now,
+): DueDecision {
   const lateBefore = now - limits.misfireThresholdMs;
   const fires: DueFire[] = [];
   let misfired = false;
@@ -58,7 +64,7 @@ export function decideDue(job: DueJob, now: number, limits: DueLimits): DueDecis
     }
     at = job.schedule.nextAfter(lateBefore - 1);
   }
-  for (; at !== undefined && at <= now; at = job.schedule.nextAfter(at)) {
+  for (; at !== undefined && at <= horizon; at = job.schedule.nextAfter(at)) {
     fires.push({ scheduledMs: at, catchUp: false });
   }
   return { fires, misfired, nextMs: at };

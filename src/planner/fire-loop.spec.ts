@@ -33,6 +33,13 @@ describe('FireLoop on a fake clock', () => {
       catchUp: false,
       firedBy: { node: 'n1', token: 7 },
     });
+    // No dispatcher placed it: it waits for a worker in pending/.
+    expect(JSON.parse(rig.store.kv.get('pending/g/a~001780315203000')!)).toEqual({
+      executionId: 'a~001780315203000',
+      jobId: 'a',
+      target: 'work',
+      since: '2026-06-01T12:00:03.000Z',
+    });
     expect(rig.clock.pendingTimers).toBe(1);
   });
 
@@ -219,8 +226,8 @@ describe('FireLoop on a fake clock', () => {
       rig.put({ id: `j${String(i).padStart(3, '0')}`, cron: '* * * * * *' });
     rig.loop.start();
     await rig.clock.advance(1000);
-    // 64 fires + 64 jobstate puts per txn; compares: 64 + the leader's fence.
-    expect(rig.store.txns).toHaveLength(4);
+    // 42 fires x (execution + pending entry) + 42 jobstate puts per txn.
+    expect(rig.store.txns.map((txn) => txn.compare.length)).toEqual([42, 42, 42, 42, 32]);
     for (const txn of rig.store.txns) {
       expect(txn.success.length).toBeLessThanOrEqual(128);
       expect(txn.compare.length).toBeLessThanOrEqual(127);
@@ -243,6 +250,56 @@ describe('FireLoop on a fake clock', () => {
     });
     expect(states).toEqual([...states].sort((a, b) => a - b));
     expect(states[states.length - 1]).toBe(T);
-    expect(rig.store.txns.length).toBe(3);
+    // 63 fires x 2 puts + the jobstate put per txn.
+    expect(rig.store.txns.map((txn) => txn.compare.length)).toEqual([63, 63, 63, 63, 48]);
+  });
+});
+
+describe('FireLoop with a fire lookahead', () => {
+  it('writes each fire ahead of its scheduled time, once, and never a misfire', async () => {
+    const rig = plannerRig(T, { lookaheadMs: 300 });
+    const committedAt = new Map<number, number>();
+    rig.put({ id: 'a', cron: '* * * * * *' });
+    rig.loop.start();
+    for (let i = 0; i < 40; i++) {
+      await rig.clock.advance(100);
+      for (const ms of rig.store.fired('a'))
+        if (!committedAt.has(ms)) committedAt.set(ms, rig.clock.now());
+    }
+    expect(rig.store.fired('a').map(s)).toEqual([1, 2, 3, 4]);
+    for (const [scheduled, at] of committedAt) {
+      expect(scheduled - at).toBeGreaterThanOrEqual(200);
+      expect(scheduled - at).toBeLessThanOrEqual(300);
+    }
+    expect(rig.misfires).toEqual([]);
+  });
+});
+
+describe('FireWriter with a placement (the dispatcher)', () => {
+  it('writes the assignment in the fire txn, and gives back slots of fires not created', async () => {
+    const released: string[] = [];
+    const placement = {
+      place: (job: { jobId: string }) => (job.jobId === 'nobody' ? undefined : 'w1'),
+      release: (_group: string, _worker: string, id: string) => released.push(id),
+    };
+    const rig = plannerRig(T, {}, placement);
+    rig.store.kv.set('executions/a/001780315202000', 'written by the old leader');
+    rig.put({ id: 'a', cron: '* * * * * *' });
+    rig.put({ id: 'nobody', cron: '* * * * * *' });
+    rig.loop.start();
+    await rig.clock.advance(2000);
+    const record = JSON.parse(rig.store.kv.get('executions/a/001780315201000')!) as ExecutionRecord;
+    expect(record).toMatchObject({ status: 'assigned', worker: 'w1' });
+    expect(record.timeline.map((t) => t.status)).toEqual(['pending', 'assigned']);
+    expect(JSON.parse(rig.store.kv.get('assignments/g/w1/a~001780315201000')!)).toMatchObject({
+      executionId: 'a~001780315201000',
+      workerId: 'w1',
+      state: 'assigned',
+      target: 'work',
+    });
+    expect(rig.store.kv.has('pending/g/nobody~001780315201000')).toBe(true);
+    // Second 2 of job a already existed: its reserved slot went back.
+    expect(released).toContain('a~001780315202000');
+    expect(rig.store.kv.has('assignments/g/w1/a~001780315202000')).toBe(false);
   });
 });

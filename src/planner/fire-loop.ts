@@ -5,6 +5,13 @@ import { Plan, PlanEntry } from './plan';
 
 export interface FireLoopOptions extends DueLimits {
   /**
+   * Fires are written this long before their scheduled time, so a burst (a thousand jobs
+   * due on the same second) is committed and in the workers' inboxes when it is due, not
+   * a few hundred ms after; workers start handlers at the scheduled time. 0: write at the
+   * scheduled time.
+   */
+  lookaheadMs: number;
+  /**
    * The longest the loop sleeps, even with nothing due: timers run on a monotonic clock,
    * so waking regularly is how a wall-clock jump (forward: fires became due; backward:
    * nothing to do) is noticed.
@@ -75,7 +82,7 @@ export class FireLoop {
     if (!this.running) return;
     const now = this.clock.now();
     if (now >= this.retryUntil) {
-      for (const entry of this.plan.takeDue(now)) this.fire(entry, now);
+      for (const entry of this.plan.takeDue(now + this.options.lookaheadMs)) this.fire(entry, now);
     }
     this.arm();
   }
@@ -91,6 +98,7 @@ export class FireLoop {
       },
       now,
       this.options,
+      now + this.options.lookaheadMs,
     );
     if (decision.misfired) this.hooks.onMisfire?.(entry, dueMs, decision, now);
     if (decision.fires.length === 0) {
@@ -125,7 +133,10 @@ export class FireLoop {
       return;
     }
     const now = this.clock.now();
-    const wakeAt = Math.min(Math.max(earliest, this.retryUntil), now + this.options.maxSleepMs);
+    const wakeAt = Math.min(
+      Math.max(earliest - this.options.lookaheadMs, this.retryUntil),
+      now + this.options.maxSleepMs,
+    );
     if (this.timer !== undefined && this.timerAt <= wakeAt) return;
     this.clearTimer();
     this.timerAt = wakeAt;

@@ -6,6 +6,7 @@ import {
   scheduledExecKey,
 } from '@forest/protocol';
 import { Compare, TxnOp, TxnRequest, TxnResult } from '@forest/store';
+import { assignmentOf, pendingEntry, transition } from '../execution/execution-record';
 import { DueFire } from './due-fires';
 
 /** The job fields an execution record copies at fire time. */
@@ -15,6 +16,22 @@ export interface FiringJob {
   group: string;
   target: string;
   params: unknown;
+  timeoutMs: number;
+}
+
+/** Nest token under which the dispatch module provides the FirePlacement. */
+export const FIRE_PLACEMENT = Symbol('FIRE_PLACEMENT');
+
+/**
+ * Where a new execution goes: the dispatcher picks a live worker with a free slot and
+ * reserves it, so the fire txn writes the assignment directly (one txn from fire to a
+ * worker's inbox). Without one, the execution waits in `pending/` for the dispatcher.
+ */
+export interface FirePlacement {
+  /** A worker id with a slot now reserved for `executionId`, or undefined. */
+  place(job: FiringJob, executionId: string): string | undefined;
+  /** Gives back a slot place() reserved whose execution was not created. */
+  release(group: string, workerId: string, executionId: string): void;
 }
 
 export interface FireOutcome {
@@ -35,13 +52,14 @@ export interface FireWriterOptions {
   now: () => number;
   /** Txns in flight at once; more fires wait and join the next txns (group commit). */
   maxInFlight?: number;
+  placement?: FirePlacement;
 }
 
 /**
  * etcd refuses a txn with more than 128 compares or 128 ops per branch (its default
- * --max-txn-ops), and so does the embedded store. One fire costs a compare, a put and a
- * failure-branch get; each job in a txn adds a `jobstate` put; the fence adds a compare
- * and a get.
+ * --max-txn-ops), and so does the embedded store. One fire costs a compare, two puts (the
+ * execution, and its assignment or pending entry) and a failure-branch get; each job in a
+ * txn adds a `jobstate` put; the fence adds a compare and a get.
  */
 const MAX_TXN_OPS = 128;
 const DEFAULT_IN_FLIGHT = 8;
@@ -124,8 +142,9 @@ export class FireWriter {
     const chunks: Chunk[] = [];
     let fires = 0;
     while (chunks.length < this.queue.length) {
-      // success ops = fires + one jobstate put per job <= 128; compares = fires + fence.
-      const room = MAX_TXN_OPS - 1 - fires - chunks.length;
+      // success ops = 2 per fire + 1 jobstate put per job <= 128; compares = fires + fence.
+      const used = 2 * fires + chunks.length;
+      const room = Math.min(Math.floor((MAX_TXN_OPS - used - 1) / 2), MAX_TXN_OPS - 1 - fires);
       if (room <= 0) break;
       const pending = this.queue[chunks.length];
       const taken = Math.min(room, pending.fires.length);
@@ -140,12 +159,20 @@ export class FireWriter {
     let remaining = chunks;
     try {
       while (remaining.length > 0) {
-        const result = await this.options.commit(this.buildTxn(remaining));
+        const { request, reserved } = this.buildTxn(remaining);
+        let result: TxnResult;
+        try {
+          result = await this.options.commit(request);
+        } catch (error) {
+          this.releaseAll(reserved);
+          throw error;
+        }
         const committedAt = this.options.now();
         if (result.succeeded) {
           for (const chunk of remaining) this.advance(chunk, chunk.fires, committedAt);
           return;
         }
+        this.releaseAll(reserved);
         // Some executions exist already (written by an earlier leader, or by our own txn
         // whose reply was lost): count them as existing and write the rest again.
         const exists = new Set<string>();
@@ -179,20 +206,47 @@ export class FireWriter {
     pending.resolve({ created: pending.created, existing: pending.existing, committedAt });
   }
 
-  private buildTxn(chunks: Chunk[]): TxnRequest {
+  private buildTxn(chunks: Chunk[]): { request: TxnRequest; reserved: Reservation[] } {
     const compare: Compare[] = [];
     const success: TxnOp[] = [];
     const failure: TxnOp[] = [];
-    const firedAt = new Date(this.options.now()).toISOString();
+    const reserved: Reservation[] = [];
+    const nowMs = this.options.now();
+    const firedAt = new Date(nowMs).toISOString();
     const token = this.options.fencingToken() ?? 0;
     for (const chunk of chunks) {
       const { job } = chunk.job;
       let latest = Number.NEGATIVE_INFINITY;
       for (const fire of chunk.fires) {
         const key = execKeyOf(job, fire);
+        const id = executionId(job.jobId, scheduledExecKey(fire.scheduledMs));
+        const pending = this.pendingExecution(job, id, fire, firedAt, token);
+        const workerId = this.options.placement?.place(job, id);
         compare.push({ key, target: 'createRevision', op: '==', value: 0 });
-        success.push({ type: 'put', key, value: this.execution(job, fire, firedAt, token) });
         failure.push({ type: 'get', key });
+        if (workerId === undefined) {
+          success.push(
+            { type: 'put', key, value: JSON.stringify(pending) },
+            {
+              type: 'put',
+              key: Keyspace.pendingExecution(job.group, id),
+              value: JSON.stringify(pendingEntry(pending, firedAt)),
+            },
+          );
+        } else {
+          reserved.push({ group: job.group, workerId, executionId: id });
+          const assigned = transition(pending, 'assigned', nowMs, this.options.nodeId, {
+            worker: workerId,
+          });
+          success.push(
+            { type: 'put', key, value: JSON.stringify(assigned) },
+            {
+              type: 'put',
+              key: Keyspace.assignment(job.group, workerId, id),
+              value: JSON.stringify(assignmentOf(assigned, workerId, firedAt)),
+            },
+          );
+        }
         latest = Math.max(latest, fire.scheduledMs);
       }
       const state: JobStateRecord = {
@@ -207,13 +261,24 @@ export class FireWriter {
         value: JSON.stringify(state),
       });
     }
-    return { compare, success, failure };
+    return { request: { compare, success, failure }, reserved };
   }
 
-  private execution(job: FiringJob, fire: DueFire, firedAt: string, token: number): string {
-    const execKey = scheduledExecKey(fire.scheduledMs);
-    const record: ExecutionRecord = {
-      id: executionId(job.jobId, execKey),
+  private releaseAll(reserved: Reservation[]): void {
+    for (const { group, workerId, executionId: id } of reserved) {
+      this.options.placement?.release(group, workerId, id);
+    }
+  }
+
+  private pendingExecution(
+    job: FiringJob,
+    id: string,
+    fire: DueFire,
+    firedAt: string,
+    token: number,
+  ): ExecutionRecord {
+    return {
+      id,
       jobId: job.jobId,
       jobName: job.name,
       group: job.group,
@@ -227,10 +292,16 @@ export class FireWriter {
       firedAt,
       catchUp: fire.catchUp,
       firedBy: { node: this.options.nodeId, token },
+      timeoutMs: job.timeoutMs,
       timeline: [{ status: 'pending', at: firedAt, node: this.options.nodeId }],
     };
-    return JSON.stringify(record);
   }
+}
+
+interface Reservation {
+  group: string;
+  workerId: string;
+  executionId: string;
 }
 
 function execKeyOf(job: FiringJob, fire: DueFire): string {

@@ -1,10 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { JobRecord, JobStateRecord, Keyspace } from '@forest/protocol';
-import { CoordinationStore, KeyValue, StoreClosedError, Watch, WatchEvent } from '@forest/store';
+import {
+  CoordinationStore,
+  KeyValue,
+  rangePages,
+  StoreClosedError,
+  Watch,
+  WatchEvent,
+} from '@forest/store';
 import { Clock } from './clock';
 import { Plan } from './plan';
 
-const PAGE_SIZE = 1000;
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
 
@@ -106,15 +112,14 @@ export class PlanFeed {
     prefix: string,
     apply: (kv: KeyValue) => void,
   ): Promise<{ first: number; last: number }> {
-    let after: string | undefined;
     let first: number | undefined;
-    for (;;) {
-      const page = await this.store.range(prefix, { after, limit: PAGE_SIZE });
+    let last = 0;
+    for await (const page of rangePages(this.store, prefix)) {
       first ??= page.revision;
+      last = page.revision;
       for (const kv of page.kvs) apply(kv);
-      if (!page.more) return { first, last: page.revision };
-      after = page.next;
     }
+    return { first: first!, last };
   }
 
   private onJobEvents(events: WatchEvent[]): void {

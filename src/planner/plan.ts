@@ -10,6 +10,7 @@ export interface PlanEntry {
   readonly group: string;
   readonly target: string;
   readonly params: unknown;
+  readonly timeoutMs: number;
   readonly cron: string;
   readonly timezone: string;
   readonly schedule: CronSchedule;
@@ -92,6 +93,7 @@ export class Plan {
       group: job.group,
       target: job.target,
       params: job.params,
+      timeoutMs: job.timeoutMs,
       cron: job.schedule.cron,
       timezone: job.schedule.timezone,
       schedule,

@@ -16,7 +16,7 @@ import { LeadershipService } from '../election/leadership.service';
 import { InjectStore } from '../store/store.tokens';
 import { Clock, systemClock } from './clock';
 import { FireLoop } from './fire-loop';
-import { FireOutcome, FireWriter } from './fire-writer';
+import { FIRE_PLACEMENT, FireOutcome, FirePlacement, FireWriter } from './fire-writer';
 import { Plan, PlanEntry } from './plan';
 import { PlanFeed } from './plan-feed';
 import { PlannerMetrics } from './planner.metrics';
@@ -73,6 +73,7 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
     private readonly leadership: LeadershipService,
     config: ForestConfig,
     @Optional() @Inject(PLANNER_CLOCK) clock?: Clock,
+    @Optional() @Inject(FIRE_PLACEMENT) placement?: FirePlacement,
   ) {
     this.clock = clock ?? systemClock;
     this.feed = new PlanFeed(store, this.plan, this.clock, () => this.loop.planChanged());
@@ -81,6 +82,7 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
       fencingToken: () => leadership.fencingToken,
       nodeId: config.nodeId,
       now: () => this.clock.now(),
+      placement,
     });
     this.loop = new FireLoop(
       this.plan,
@@ -89,6 +91,7 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
       {
         misfireThresholdMs: config.misfireThresholdMs,
         maxCatchUpFires: config.misfireMaxFires,
+        lookaheadMs: config.fireLookaheadMs,
         maxSleepMs: MAX_SLEEP_MS,
         minRetryDelayMs: MIN_RETRY_MS,
         maxRetryDelayMs: MAX_RETRY_MS,

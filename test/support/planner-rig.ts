@@ -3,7 +3,7 @@ import { JobRecord, JobStateRecord } from '@forest/protocol';
 import { KeyValue, TxnOpResult, TxnRequest, TxnResult } from '@forest/store';
 import { FakeClock } from './fake-clock';
 import { FireLoop, FireLoopOptions } from '../../src/planner/fire-loop';
-import { FireWriter } from '../../src/planner/fire-writer';
+import { FirePlacement, FireWriter } from '../../src/planner/fire-writer';
 import { Plan } from '../../src/planner/plan';
 
 /**
@@ -99,7 +99,11 @@ export function jobRecord(spec: JobSpec, now: number): JobRecord {
 }
 
 /** A leader's planner on a fake clock and an in-memory store. */
-export function plannerRig(startMs: number, options: Partial<FireLoopOptions> = {}) {
+export function plannerRig(
+  startMs: number,
+  options: Partial<FireLoopOptions> = {},
+  placement?: FirePlacement,
+) {
   const clock = new FakeClock(startMs);
   const plan = new Plan();
   const store = new FakeTxnStore();
@@ -108,6 +112,7 @@ export function plannerRig(startMs: number, options: Partial<FireLoopOptions> = 
     fencingToken: () => 7,
     nodeId: 'n1',
     now: () => clock.now(),
+    placement,
   });
   const misfires: { jobId: string; dueMs: number; at: number }[] = [];
   const errors: unknown[] = [];
@@ -118,6 +123,7 @@ export function plannerRig(startMs: number, options: Partial<FireLoopOptions> = 
     {
       misfireThresholdMs: 1000,
       maxCatchUpFires: 1000,
+      lookaheadMs: 0,
       maxSleepMs: 1000,
       minRetryDelayMs: 100,
       maxRetryDelayMs: 1000,

@@ -49,10 +49,33 @@ export interface ExecutionRecord {
   firedAt: string;
   /** True for a misfire catch-up (fire_once / fire_all after the leader fell behind). */
   catchUp: boolean;
-  /** The leader that fired it, with its fencing token. */
+  /** The node that created it and its fencing token (0: not a leader write, e.g. manual). */
   firedBy: { node: string; token: number };
+  /** Per-execution time limit in ms copied from the job (0: none). */
+  timeoutMs: number;
+  /** The worker it is (or was last) assigned to. */
+  worker?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** finishedAt - startedAt, for executions that ran. */
+  durationMs?: number;
+  /** Handler output, at most MAX_REPORT_TEXT_BYTES. */
+  output?: string;
+  /** Why it failed (handler error, worker lost, cancelled by whom). */
+  error?: string;
+  /** Every status change, oldest first. */
   timeline: ExecutionTransition[];
 }
+
+/** Statuses after which an execution never changes again. */
+export const FINAL_EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'lost',
+  'skipped',
+];
 
 /** `jobstate/{jobId}`: where a new leader resumes the job's schedule. */
 export interface JobStateRecord {
@@ -62,4 +85,13 @@ export interface JobStateRecord {
   /** When that fire was committed (ISO). */
   lastFiredAt: string;
   node: string;
+}
+
+/** `pending/{group}/{executionId}`: an execution waiting for a worker of its group. */
+export interface PendingEntry {
+  executionId: string;
+  jobId: string;
+  target: string;
+  /** When it started waiting (ISO). */
+  since: string;
 }

@@ -17,6 +17,19 @@ export const Keyspace = {
   executions: 'executions/',
   jobExecutions: (jobId: string) => `executions/${jobId}/`,
   execution: (jobId: string, execKey: string) => `executions/${jobId}/${execKey}`,
+  /** Live workers, each on its own lease. */
+  workers: 'workers/',
+  groupWorkers: (group: string) => `workers/${group}/`,
+  worker: (group: string, workerId: string) => `workers/${group}/${workerId}`,
+  /** Each worker's inbox: an execution from assignment until its final report. */
+  assignments: 'assignments/',
+  workerAssignments: (group: string, workerId: string) => `assignments/${group}/${workerId}/`,
+  assignment: (group: string, workerId: string, executionId: string) =>
+    `assignments/${group}/${workerId}/${executionId}`,
+  /** Executions waiting for a worker of their group. */
+  pending: 'pending/',
+  groupPending: (group: string) => `pending/${group}/`,
+  pendingExecution: (group: string, executionId: string) => `pending/${group}/${executionId}`,
 } as const;
 
 /** Width of a zero-padded epoch-ms execution key: sorts by time until the year 33658. */
@@ -38,6 +51,17 @@ export function scheduledExecKey(scheduledMs: number): string {
  */
 export function executionId(jobId: string, execKey: string): string {
   return `${jobId}~${execKey}`;
+}
+
+/** The key of a manual or retry execution: its creation time, then a unique suffix. */
+export function uniqueExecKey(atMs: number, suffix: string): string {
+  return `${scheduledExecKey(atMs)}-${suffix}`;
+}
+
+/** The store key of an execution, from its id. */
+export function executionKeyOf(id: string): string | undefined {
+  const parts = parseExecutionId(id);
+  return parts && Keyspace.execution(parts.jobId, parts.execKey);
 }
 
 export function parseExecutionId(id: string): { jobId: string; execKey: string } | undefined {

@@ -1,0 +1,125 @@
+/**
+ * The worker protocol: what a worker (a service using libs/worker) and a scheduler node
+ * say to each other over HTTP. Workers never talk to etcd; any node serves any worker.
+ *
+ *   POST   /api/workers                                         register -> worker id + lease TTL
+ *   POST   /api/workers/{group}/{workerId}/heartbeat            keep the worker's lease alive
+ *   GET    /api/workers/{group}/{workerId}/assignments          long-poll for work
+ *            ?after={revision}&waitMs={0..60000}&max={1..1000}
+ *   POST   /api/workers/{group}/{workerId}/reports              batch of status reports
+ *   POST   /api/workers/{group}/{workerId}/executions/{executionId}/report   one report
+ *   DELETE /api/workers/{group}/{workerId}                      leave (graceful stop)
+ *
+ * A worker that gets 404 WORKER_NOT_FOUND from heartbeat, poll or report has lost its
+ * lease (it was too slow to heartbeat): it registers again and gets a new id.
+ */
+
+/** Largest output or error text kept per execution (UTF-8 bytes); longer text is cut. */
+export const MAX_REPORT_TEXT_BYTES = 64 * 1024;
+
+export interface RegisterWorkerRequest {
+  /** The group the worker serves; it must exist. */
+  group: string;
+  /** Handler names the worker can run (`job.target`); only matching jobs come to it. */
+  targets: string[];
+  /** Most executions it runs at once; the leader never assigns more. */
+  capacity: number;
+  host: string;
+  pid: number;
+  /** Free-form labels for dispatch strategies (label-match) and operators. */
+  labels?: Record<string, string>;
+}
+
+export interface RegisterWorkerResponse {
+  workerId: string;
+  group: string;
+  /** The worker's lease: miss heartbeats for this long and its work moves elsewhere. */
+  leaseTtlS: number;
+  /** How often to heartbeat (a third of the TTL). */
+  heartbeatIntervalMs: number;
+  /** The node that registered it. */
+  node: string;
+}
+
+/** `workers/{group}/{workerId}`, on the worker's lease. */
+export interface WorkerRecord {
+  id: string;
+  group: string;
+  targets: string[];
+  capacity: number;
+  host: string;
+  pid: number;
+  labels: Record<string, string>;
+  registeredAt: string;
+  /** The node it registered through. */
+  node: string;
+  lease: string;
+}
+
+export const ASSIGNMENT_STATES = ['assigned', 'running'] as const;
+export type AssignmentState = (typeof ASSIGNMENT_STATES)[number];
+
+/**
+ * `assignments/{group}/{workerId}/{executionId}`: one execution in a worker's inbox, and
+ * what the worker receives. It exists from assignment until the final report, so a report
+ * is accepted only while its worker still holds it.
+ */
+export interface Assignment {
+  executionId: string;
+  jobId: string;
+  jobName: string;
+  group: string;
+  target: string;
+  params: unknown;
+  trigger: 'schedule' | 'manual' | 'retry';
+  attempt: number;
+  scheduledMs: number;
+  scheduledAt: string;
+  /** Per-execution time limit in ms (0: none). */
+  timeoutMs: number;
+  workerId: string;
+  assignedAt: string;
+  state: AssignmentState;
+}
+
+export interface PollResponse {
+  /**
+   * Assignments not yet reported running. The same one is delivered again (after a full
+   * wait) until the worker reports it running: workers must run each execution id once.
+   */
+  assignments: Assignment[];
+  /** Pass as `after` in the next poll: only newer assignments return at once. */
+  revision: number;
+}
+
+export const REPORT_STATUSES = ['running', 'succeeded', 'failed'] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+
+export interface ExecutionReport {
+  executionId: string;
+  status: ReportStatus;
+  /** Handler output (its logger lines, its result); cut to MAX_REPORT_TEXT_BYTES. */
+  output?: string;
+  /** For `failed`: the error message and stack; cut to MAX_REPORT_TEXT_BYTES. */
+  error?: string;
+}
+
+export interface ReportBatchRequest {
+  reports: ExecutionReport[];
+}
+
+/**
+ * accepted: recorded. conflict: the execution is no longer this worker's (it was moved,
+ * cancelled, or already finished) — drop it. not_found: no such execution.
+ */
+export type ReportOutcome = 'accepted' | 'conflict' | 'not_found';
+
+export interface ReportResult {
+  executionId: string;
+  outcome: ReportOutcome;
+  message?: string;
+}
+
+export interface ReportBatchResponse {
+  results: ReportResult[];
+}

@@ -1,0 +1,208 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  Allow,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import {
+  EXECUTION_STATUSES,
+  EXECUTION_TRIGGERS,
+  ExecutionStatus,
+  ExecutionTrigger,
+} from '@forest/protocol';
+import { IsKeySegment } from '../../common/key-segment.decorator';
+
+/** Body of POST /api/jobs/{id}/trigger. */
+export class TriggerJobDto {
+  @ApiPropertyOptional({
+    example: { region: 'us' },
+    description:
+      "Any JSON value handed to the handler instead of the job's params, for this run only; " +
+      'at most 64 KiB serialized. Absent: the job params.',
+  })
+  @Allow()
+  params?: unknown;
+}
+
+/** Body of POST /api/executions/{id}/cancel. */
+export class CancelExecutionDto {
+  @ApiPropertyOptional({
+    example: 'wrong params',
+    maxLength: 1024,
+    description: "Why; kept in the execution's error",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  reason?: string;
+}
+
+export class ListExecutionsQueryDto {
+  @ApiPropertyOptional({
+    example: 'nightly-invoices',
+    description: "Only this job's executions (reads only that job's keys: the fast way)",
+  })
+  @IsOptional()
+  @IsKeySegment('jobId')
+  jobId?: string;
+
+  @ApiPropertyOptional({ example: 'billing' })
+  @IsOptional()
+  @IsKeySegment('group')
+  group?: string;
+
+  @ApiPropertyOptional({ enum: EXECUTION_STATUSES })
+  @IsOptional()
+  @IsIn(EXECUTION_STATUSES)
+  status?: ExecutionStatus;
+
+  @ApiPropertyOptional({
+    example: 'worker-7f3a',
+    description: 'Assigned (or last assigned) worker',
+  })
+  @IsOptional()
+  @IsKeySegment('worker')
+  worker?: string;
+
+  @ApiPropertyOptional({ enum: EXECUTION_TRIGGERS })
+  @IsOptional()
+  @IsIn(EXECUTION_TRIGGERS)
+  trigger?: ExecutionTrigger;
+
+  @ApiPropertyOptional({
+    example: '2026-11-23T00:00:00Z',
+    description: 'Scheduled at or after this ISO time',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date-time' })
+  from?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-11-24T00:00:00Z',
+    description: 'Scheduled at or before this ISO time',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date-time' })
+  to?: string;
+
+  @ApiPropertyOptional({ example: 50, default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    description: 'The `next` of the previous page (opaque); send the same filters with it',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(700)
+  cursor?: string;
+}
+
+export class FiredByDto {
+  @ApiProperty({ example: 'node-1' })
+  node: string;
+  @ApiProperty({
+    example: 7,
+    description: "The leader's fencing token for a schedule fire; 0 for a manual trigger",
+  })
+  token: number;
+}
+
+export class TimelineEntryDto {
+  @ApiProperty({ enum: EXECUTION_STATUSES })
+  status: ExecutionStatus;
+  @ApiProperty({ example: '2026-11-24T01:30:00.004Z' })
+  at: string;
+  @ApiProperty({ example: 'node-1', description: 'The node that made the change' })
+  node: string;
+  @ApiPropertyOptional({ example: 'worker-7f3a' })
+  worker?: string;
+}
+
+/** Fields of every execution answer. */
+export class ExecutionSummaryDto {
+  @ApiProperty({
+    example: 'nightly-invoices~001764034200000',
+    description: '`{jobId}~{execKey}`; the key is the scheduled epoch ms, zero-padded',
+  })
+  id: string;
+  @ApiProperty({ example: 'nightly-invoices' })
+  jobId: string;
+  @ApiProperty({ example: 'nightly invoice run' })
+  jobName: string;
+  @ApiProperty({ example: 'billing' })
+  group: string;
+  @ApiProperty({ example: 'invoices.generate' })
+  target: string;
+  @ApiProperty({ enum: EXECUTION_TRIGGERS })
+  trigger: ExecutionTrigger;
+  @ApiProperty({ enum: EXECUTION_STATUSES })
+  status: ExecutionStatus;
+  @ApiProperty({ example: 1, description: '1 for the first run, 2.. for retries' })
+  attempt: number;
+  @ApiProperty({ example: 1764034200000, description: 'Scheduled time, epoch ms' })
+  scheduledMs: number;
+  @ApiProperty({
+    example: '2026-11-25T01:30:00.000Z',
+    description: 'The fire time it is for; for a manual trigger, when it was triggered',
+  })
+  scheduledAt: string;
+  @ApiProperty({ example: '2026-11-25T01:30:00.004Z', description: 'When it was created' })
+  firedAt: string;
+  @ApiProperty({ description: 'A misfire catch-up' })
+  catchUp: boolean;
+  @ApiProperty({ example: 0, description: 'Time limit in ms (0: none)' })
+  timeoutMs: number;
+  @ApiPropertyOptional({ example: 'worker-7f3a', description: 'The worker it is (or was) on' })
+  worker?: string;
+  @ApiPropertyOptional({ example: '2026-11-25T01:30:00.020Z' })
+  startedAt?: string;
+  @ApiPropertyOptional({ example: '2026-11-25T01:30:02.500Z' })
+  finishedAt?: string;
+  @ApiPropertyOptional({ example: 2480 })
+  durationMs?: number;
+  @ApiPropertyOptional({
+    example: 'connection refused',
+    description: 'Why it failed or was cancelled (in a list: the first 256 bytes)',
+  })
+  error?: string;
+}
+
+/** One execution with everything it carries. */
+export class ExecutionDto extends ExecutionSummaryDto {
+  @ApiProperty({
+    example: { region: 'eu' },
+    nullable: true,
+    description: 'The params it runs with',
+  })
+  params: unknown;
+  @ApiProperty({ type: FiredByDto, description: 'The node that created it' })
+  firedBy: FiredByDto;
+  @ApiPropertyOptional({ description: 'Handler output (at most 64 KiB)' })
+  output?: string;
+  @ApiProperty({ type: [TimelineEntryDto], description: 'Every status change, oldest first' })
+  timeline: TimelineEntryDto[];
+}
+
+export class ExecutionPageDto {
+  @ApiProperty({ type: [ExecutionSummaryDto] })
+  items: ExecutionSummaryDto[];
+  @ApiPropertyOptional({
+    example: 'ZTE6ZXhlY3V0aW9ucy9qb2ItYS8wMDE3NjQwMzQyMDAwMDA',
+    description:
+      'Present when more executions may follow: pass it as `cursor` (with the same filters). ' +
+      'A page can hold fewer than `limit` items, even none, and still have `next`.',
+  })
+  next?: string;
+}

@@ -1,0 +1,50 @@
+import { ExecutionStatus } from '@forest/protocol';
+import { DomainError } from '../common/domain-error';
+
+export class ExecutionNotFoundError extends DomainError {
+  constructor(id: string) {
+    super(
+      'not_found',
+      'EXECUTION_NOT_FOUND',
+      `execution "${id}" does not exist (finished executions are deleted by retention)`,
+    );
+  }
+}
+
+/** Only `pending` and `assigned` executions can be cancelled. */
+export class ExecutionNotCancellableError extends DomainError {
+  constructor(id: string, status: ExecutionStatus, worker?: string) {
+    const why =
+      status === 'running'
+        ? `is already running${worker ? ` on worker "${worker}"` : ''}`
+        : `already finished (${status})`;
+    super(
+      'conflict',
+      'EXECUTION_NOT_CANCELLABLE',
+      `execution "${id}" ${why}: only pending or assigned executions can be cancelled`,
+      { status },
+    );
+  }
+}
+
+/** A write lost its race (dispatch, a worker report) more often than it retries. */
+export class ExecutionBusyError extends DomainError {
+  constructor(id: string) {
+    super(
+      'conflict',
+      'EXECUTION_BUSY',
+      `execution "${id}" kept changing while this request ran: read it again and retry`,
+    );
+  }
+}
+
+/** The job was edited or deleted again and again while a manual trigger was being written. */
+export class JobBusyError extends DomainError {
+  constructor(jobId: string) {
+    super(
+      'conflict',
+      'JOB_BUSY',
+      `job "${jobId}" kept changing while it was being triggered: retry`,
+    );
+  }
+}

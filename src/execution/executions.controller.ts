@@ -1,0 +1,75 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import {
+  CancelExecutionDto,
+  ExecutionDto,
+  ExecutionPageDto,
+  ListExecutionsQueryDto,
+} from './dto/execution.dto';
+import { ExecutionIdPipe } from './execution-id.pipe';
+import { ExecutionService, MAX_SCANNED_PER_REQUEST } from './execution.service';
+
+@ApiTags('executions')
+@Controller('api/executions')
+export class ExecutionsController {
+  constructor(private readonly executions: ExecutionService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'List executions, filtered, one page at a time (oldest first)',
+    description:
+      'Order: oldest first. Within a job by scheduled time (for a manual trigger: when it ' +
+      'was triggered), and across jobs by job id. `from`/`to` bound the scheduled time.\n\n' +
+      "With `jobId` only that job's executions are read, starting at `from`: use it " +
+      'whenever you can. Without it every execution is examined in turn, at most ' +
+      `${MAX_SCANNED_PER_REQUEST} per request: a page can then hold fewer than \`limit\` ` +
+      'items, or none, and still carry `next`. Keep passing `next` as `cursor` (with the ' +
+      'same filters) until it is absent.\n\n' +
+      'Items leave out params, output and the timeline, and cut `error` to 256 bytes: ' +
+      'GET /api/executions/{id} has everything. Finished executions are deleted by ' +
+      'retention (FOREST_EXECUTION_KEEP_PER_JOB, FOREST_EXECUTION_MAX_AGE_H).',
+  })
+  @ApiOkResponse({ type: ExecutionPageDto })
+  @ApiErrors(400)
+  list(@Query() query: ListExecutionsQueryDto): Promise<ExecutionPageDto> {
+    return this.executions.list(query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get an execution with its params, output and timeline' })
+  @ApiOkResponse({ type: ExecutionDto })
+  @ApiErrors(400, { status: 404, description: 'EXECUTION_NOT_FOUND' })
+  get(@Param('id', ExecutionIdPipe) id: string): Promise<ExecutionDto> {
+    return this.executions.get(id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cancel an execution that no worker has started',
+    description:
+      "A `pending` execution leaves the queue; an `assigned` one leaves its worker's inbox " +
+      'if the worker has not reported it running. Either becomes `cancelled`, atomically ' +
+      'with respect to dispatch and worker reports. A running or finished execution ' +
+      'cannot be cancelled (409).',
+  })
+  @ApiBody({ type: CancelExecutionDto, required: false })
+  @ApiOkResponse({ type: ExecutionDto, description: 'The cancelled execution' })
+  @ApiErrors(
+    400,
+    { status: 404, description: 'EXECUTION_NOT_FOUND' },
+    {
+      status: 409,
+      description:
+        'EXECUTION_NOT_CANCELLABLE: it is running or finished (details.status); ' +
+        'EXECUTION_BUSY: it kept changing while this request ran, retry',
+    },
+  )
+  cancel(
+    @Param('id', ExecutionIdPipe) id: string,
+    @Body() dto: CancelExecutionDto,
+  ): Promise<ExecutionDto> {
+    return this.executions.cancel(id, dto?.reason);
+  }
+}

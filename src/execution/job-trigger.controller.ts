@@ -1,0 +1,34 @@
+import { Body, Controller, Param, Post } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { KeySegmentPipe } from '../common/key-segment.pipe';
+import { ExecutionDto, TriggerJobDto } from './dto/execution.dto';
+import { ExecutionService } from './execution.service';
+
+@ApiTags('jobs')
+@Controller('api/jobs')
+export class JobTriggerController {
+  constructor(private readonly executions: ExecutionService) {}
+
+  @Post(':id/trigger')
+  @ApiOperation({
+    summary: 'Run a job now, once (also a paused job)',
+    description:
+      'Creates a pending execution with trigger `manual` (scheduled time = now, attempt 1, ' +
+      "the job's timeout) and queues it for a worker of the job's group, in one write. Any " +
+      "node accepts it. `params` replaces the job's params for this run only. The answer " +
+      'carries the execution id for GET /api/executions/{id}.',
+  })
+  @ApiBody({ type: TriggerJobDto, required: false })
+  @ApiCreatedResponse({ type: ExecutionDto })
+  @ApiErrors(400, 404, 413, {
+    status: 409,
+    description: 'JOB_BUSY: the job kept changing while it was being triggered; retry',
+  })
+  trigger(
+    @Param('id', new KeySegmentPipe('id')) id: string,
+    @Body() dto: TriggerJobDto,
+  ): Promise<ExecutionDto> {
+    return this.executions.trigger(id, dto);
+  }
+}

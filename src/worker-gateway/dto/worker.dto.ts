@@ -1,0 +1,224 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { REPORT_STATUSES, ReportOutcome, ReportStatus } from '@forest/protocol';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  registerDecorator,
+  ValidateNested,
+} from 'class-validator';
+import { IsKeySegment } from '../../common/key-segment.decorator';
+
+const MAX_LABELS = 32;
+
+/** A flat object of short string labels, e.g. {"zone":"eu-1"}. */
+function IsLabels(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isLabels',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: {
+        message: `labels must be an object of at most ${MAX_LABELS} string values (keys and values up to 64 characters)`,
+      },
+      validator: {
+        validate(value: unknown): boolean {
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          const entries = Object.entries(value);
+          return (
+            entries.length <= MAX_LABELS &&
+            entries.every(
+              ([key, label]) =>
+                key.length > 0 &&
+                key.length <= 64 &&
+                typeof label === 'string' &&
+                label.length <= 64,
+            )
+          );
+        },
+      },
+    });
+}
+
+export class RegisterWorkerDto {
+  @ApiProperty({ example: 'billing', description: 'The group it serves (must exist)' })
+  @IsKeySegment('group')
+  group: string;
+
+  @ApiProperty({
+    example: ['invoices.generate'],
+    description: 'Handler names it can run; only jobs with one of these targets come to it',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(256)
+  @IsKeySegment('targets', { each: true })
+  targets: string[];
+
+  @ApiProperty({ example: 4, minimum: 1, maximum: 10000, description: 'Most executions at once' })
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  capacity: number;
+
+  @ApiProperty({ example: 'billing-7f9c' })
+  @IsString()
+  @MaxLength(255)
+  host: string;
+
+  @ApiProperty({ example: 4242 })
+  @IsInt()
+  @Min(0)
+  pid: number;
+
+  @ApiPropertyOptional({ example: { zone: 'eu-1' } })
+  @IsOptional()
+  @IsLabels()
+  labels?: Record<string, string>;
+}
+
+export class RegisterWorkerResponseDto {
+  @ApiProperty({ example: 'billing-7f9c-7587889923' })
+  workerId: string;
+  @ApiProperty({ example: 'billing' })
+  group: string;
+  @ApiProperty({ example: 10, description: 'Silent this long, the worker is dead' })
+  leaseTtlS: number;
+  @ApiProperty({ example: 3333, description: 'Heartbeat this often' })
+  heartbeatIntervalMs: number;
+  @ApiProperty({ example: 'node-1' })
+  node: string;
+}
+
+export class HeartbeatResponseDto {
+  @ApiProperty({ example: 10 })
+  leaseTtlS: number;
+}
+
+export class WorkerDto {
+  @ApiProperty() id: string;
+  @ApiProperty() group: string;
+  @ApiProperty({ type: [String] }) targets: string[];
+  @ApiProperty() capacity: number;
+  @ApiProperty() host: string;
+  @ApiProperty() pid: number;
+  @ApiProperty({ example: { zone: 'eu-1' } }) labels: Record<string, string>;
+  @ApiProperty() registeredAt: string;
+  @ApiProperty({ description: 'The node it registered through' }) node: string;
+}
+
+export class ListWorkersQueryDto {
+  @ApiPropertyOptional({ example: 'billing' })
+  @IsOptional()
+  @IsKeySegment('group')
+  group?: string;
+}
+
+export class PollQueryDto {
+  @ApiPropertyOptional({
+    default: 0,
+    description: 'The `revision` of the previous poll: only newer assignments return at once',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
+
+  @ApiPropertyOptional({ default: 30000, minimum: 0, maximum: 60000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  waitMs?: number;
+
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  max?: number;
+}
+
+export class AssignmentDto {
+  @ApiProperty({ example: 'nightly-invoices~001795482750000' }) executionId: string;
+  @ApiProperty() jobId: string;
+  @ApiProperty() jobName: string;
+  @ApiProperty() group: string;
+  @ApiProperty() target: string;
+  @ApiProperty({ nullable: true, example: { region: 'eu' } }) params: unknown;
+  @ApiProperty({ enum: ['schedule', 'manual', 'retry'] }) trigger: string;
+  @ApiProperty() attempt: number;
+  @ApiProperty() scheduledMs: number;
+  @ApiProperty() scheduledAt: string;
+  @ApiProperty({ description: '0: no time limit' }) timeoutMs: number;
+  @ApiProperty() workerId: string;
+  @ApiProperty() assignedAt: string;
+  @ApiProperty({ enum: ['assigned', 'running'] }) state: string;
+}
+
+export class PollResponseDto {
+  @ApiProperty({ type: [AssignmentDto] })
+  assignments: AssignmentDto[];
+  @ApiProperty({ description: 'Pass as `after` in the next poll' })
+  revision: number;
+}
+
+export class ReportBodyDto {
+  @ApiProperty({ enum: REPORT_STATUSES })
+  @IsIn(REPORT_STATUSES)
+  status: ReportStatus;
+
+  @ApiPropertyOptional({ description: 'Handler output; kept up to 64 KiB' })
+  @IsOptional()
+  @IsString()
+  output?: string;
+
+  @ApiPropertyOptional({ description: 'For failed: message and stack; kept up to 64 KiB' })
+  @IsOptional()
+  @IsString()
+  error?: string;
+}
+
+export class ExecutionReportDto extends ReportBodyDto {
+  @ApiProperty({ example: 'nightly-invoices~001795482750000' })
+  @IsString()
+  @MaxLength(200)
+  executionId: string;
+}
+
+export class ReportBatchDto {
+  @ApiProperty({ type: [ExecutionReportDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => ExecutionReportDto)
+  reports: ExecutionReportDto[];
+}
+
+export class ReportResultDto {
+  @ApiProperty() executionId: string;
+  @ApiProperty({
+    enum: ['accepted', 'conflict', 'not_found'],
+    description:
+      'conflict: no longer this worker\u2019s (moved, cancelled, lost or finished): drop it',
+  })
+  outcome: ReportOutcome;
+  @ApiPropertyOptional() message?: string;
+}
+
+export class ReportBatchResponseDto {
+  @ApiProperty({ type: [ReportResultDto] })
+  results: ReportResultDto[];
+}

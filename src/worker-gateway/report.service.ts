@@ -1,0 +1,214 @@
+import { Injectable } from '@nestjs/common';
+import {
+  Assignment,
+  ExecutionRecord,
+  ExecutionReport,
+  executionKeyOf,
+  Keyspace,
+  ReportResult,
+} from '@forest/protocol';
+import { Compare, CoordinationStore, KeyValue, TxnOp } from '@forest/store';
+import { ForestConfig } from '../config/forest.config';
+import { isFinal, transition } from '../execution/execution-record';
+import { InjectStore } from '../store/store.tokens';
+
+/** Reports per read/write txn: 2 gets, then up to 2 compares and 2 writes, per report. */
+const REPORTS_PER_TXN = 60;
+const ATTEMPTS = 4;
+
+interface Decision {
+  result: ReportResult;
+  compare?: Compare[];
+  ops?: TxnOp[];
+}
+
+/**
+ * Worker reports, on any node. A report is accepted only while the execution is still in
+ * this worker's inbox (`assignments/{group}/{worker}/{id}`): each write compares the mod
+ * revisions of the assignment and the execution it read, so a report from a worker whose
+ * work was moved, cancelled or declared lost changes nothing (`conflict`, HTTP 409).
+ * Repeating an accepted report is accepted again without a write, so workers can retry.
+ *
+ * A batch is read in one txn and written in one txn per 60 reports; a txn that loses a race
+ * (the leader moved an execution meanwhile) is decided again from a fresh read.
+ */
+@Injectable()
+export class ReportService {
+  constructor(
+    @InjectStore() private readonly store: CoordinationStore,
+    private readonly config: ForestConfig,
+  ) {}
+
+  async report(
+    group: string,
+    workerId: string,
+    reports: ExecutionReport[],
+  ): Promise<ReportResult[]> {
+    const results = new Map<number, ReportResult>();
+    // A txn may not touch a key twice, and a fast handler's `running` and `succeeded` often
+    // arrive in one batch: a repeated execution id starts the next chunk, keeping order.
+    let chunk: { report: ExecutionReport; index: number }[] = [];
+    let ids = new Set<string>();
+    for (const [index, report] of reports.entries()) {
+      if (chunk.length >= REPORTS_PER_TXN || ids.has(report.executionId)) {
+        await this.writeChunk(group, workerId, chunk, results);
+        chunk = [];
+        ids = new Set();
+      }
+      chunk.push({ report, index });
+      ids.add(report.executionId);
+    }
+    if (chunk.length > 0) await this.writeChunk(group, workerId, chunk, results);
+    return reports.map((_, index) => results.get(index)!);
+  }
+
+  private async writeChunk(
+    group: string,
+    workerId: string,
+    chunk: { report: ExecutionReport; index: number }[],
+    results: Map<number, ReportResult>,
+  ): Promise<void> {
+    let todo = chunk;
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      const decisions = await this.decide(
+        group,
+        workerId,
+        todo.map((item) => item.report),
+      );
+      const writes = decisions.filter((decision) => decision.ops);
+      let committed = writes.length === 0;
+      if (!committed) {
+        const outcome = await this.store.txn({
+          compare: writes.flatMap((decision) => decision.compare!),
+          success: writes.flatMap((decision) => decision.ops!),
+        });
+        committed = outcome.succeeded;
+      }
+      if (committed) {
+        todo.forEach((item, i) => results.set(item.index, decisions[i].result));
+        return;
+      }
+      // Something changed between read and write: reports that did not need a write stand;
+      // the rest are decided again (alone, after the first retry, so one hot key cannot
+      // keep failing the whole batch).
+      const retry: typeof todo = [];
+      todo.forEach((item, i) => {
+        if (decisions[i].ops) retry.push(item);
+        else results.set(item.index, decisions[i].result);
+      });
+      if (attempt >= ATTEMPTS) {
+        throw new Error(`reports of worker ${workerId} kept racing other writes; retry them`);
+      }
+      if (attempt >= 2 && retry.length > 1) {
+        for (const item of retry) await this.writeChunk(group, workerId, [item], results);
+        return;
+      }
+      todo = retry;
+    }
+  }
+
+  /** Reads the executions and assignments the reports are about and decides each one. */
+  private async decide(group: string, workerId: string, reports: ExecutionReport[]) {
+    const gets: TxnOp[] = [];
+    const slot: number[] = [];
+    reports.forEach((report, i) => {
+      const execution = executionKeyOf(report.executionId);
+      if (execution === undefined) return; // malformed id: not_found, nothing to read
+      slot[i] = gets.length;
+      gets.push(
+        { type: 'get', key: execution },
+        { type: 'get', key: Keyspace.assignment(group, workerId, report.executionId) },
+      );
+    });
+    const read = gets.length > 0 ? await this.store.txn({ compare: [], success: gets }) : undefined;
+    const kv = (i: number): KeyValue | undefined => {
+      const result = read?.results[i];
+      return result?.type === 'get' ? result.kv : undefined;
+    };
+    const now = Date.now();
+    return reports.map((report, i) =>
+      slot[i] === undefined
+        ? notFound(report)
+        : this.decideOne(workerId, report, kv(slot[i]), kv(slot[i] + 1), now),
+    );
+  }
+
+  private decideOne(
+    workerId: string,
+    report: ExecutionReport,
+    executionKv: KeyValue | undefined,
+    assignmentKv: KeyValue | undefined,
+    now: number,
+  ): Decision {
+    if (!executionKv) return notFound(report);
+    const record = JSON.parse(executionKv.value) as ExecutionRecord;
+    const accepted: ReportResult = { executionId: report.executionId, outcome: 'accepted' };
+    if (!assignmentKv || isFinal(record.status)) {
+      // Not (or no longer) in this worker's inbox: a repeat of a report we accepted, or late.
+      const repeat =
+        record.worker === workerId &&
+        (record.status === report.status ||
+          (report.status === 'running' &&
+            ['running', 'succeeded', 'failed'].includes(record.status)));
+      if (repeat) return { result: accepted };
+      const where = record.worker ? ` on worker ${record.worker}` : '';
+      return {
+        result: {
+          executionId: report.executionId,
+          outcome: 'conflict',
+          message: `execution ${report.executionId} is no longer assigned to worker ${workerId}: it is ${record.status}${where}`,
+        },
+      };
+    }
+    const assignment = JSON.parse(assignmentKv.value) as Assignment;
+    const node = this.config.nodeId;
+    const compare: Compare[] = [
+      { key: executionKv.key, target: 'modRevision', op: '==', value: executionKv.modRevision },
+      { key: assignmentKv.key, target: 'modRevision', op: '==', value: assignmentKv.modRevision },
+    ];
+    if (report.status === 'running') {
+      if (assignment.state === 'running') return { result: accepted };
+      const running = transition(record, 'running', now, node, { worker: workerId });
+      return {
+        result: accepted,
+        compare,
+        ops: [
+          { type: 'put', key: executionKv.key, value: JSON.stringify(running) },
+          {
+            type: 'put',
+            key: assignmentKv.key,
+            value: JSON.stringify({ ...assignment, state: 'running' }),
+          },
+        ],
+      };
+    }
+    // A final report without a `running` first still records when it ran.
+    const started =
+      record.status === 'running'
+        ? record
+        : transition(record, 'running', now, node, { worker: workerId });
+    const finished = transition(started, report.status, now, node, {
+      worker: workerId,
+      output: report.output,
+      error: report.error,
+    });
+    return {
+      result: accepted,
+      compare,
+      ops: [
+        { type: 'put', key: executionKv.key, value: JSON.stringify(finished) },
+        { type: 'delete', key: assignmentKv.key },
+      ],
+    };
+  }
+}
+
+function notFound(report: ExecutionReport): Decision {
+  return {
+    result: {
+      executionId: report.executionId,
+      outcome: 'not_found',
+      message: `execution ${report.executionId} does not exist`,
+    },
+  };
+}

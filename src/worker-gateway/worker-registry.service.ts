@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import {
+  Keyspace,
+  RegisterWorkerRequest,
+  RegisterWorkerResponse,
+  WorkerRecord,
+} from '@forest/protocol';
+import { CoordinationStore, LeaseNotFoundError, rangeAll } from '@forest/store';
+import { ForestConfig } from '../config/forest.config';
+import { GroupNotFoundError } from '../job/job.errors';
+import { InjectStore } from '../store/store.tokens';
+import { WorkerNotFoundError } from './worker.errors';
+
+/**
+ * Worker presence: a worker is live while its lease is. The lease id is the last part of
+ * the worker id, so any node can keep any worker's lease alive from the id alone, and a
+ * worker can heartbeat through whichever node answers.
+ */
+@Injectable()
+export class WorkerRegistry {
+  constructor(
+    @InjectStore() private readonly store: CoordinationStore,
+    private readonly config: ForestConfig,
+  ) {}
+
+  async register(request: RegisterWorkerRequest): Promise<RegisterWorkerResponse> {
+    if (!(await this.store.get(Keyspace.group(request.group)))) {
+      throw new GroupNotFoundError(request.group);
+    }
+    const lease = await this.store.grantLease(this.config.workerTtlS);
+    const workerId = `${hostSlug(request.host)}-${lease.id}`;
+    const record: WorkerRecord = {
+      id: workerId,
+      group: request.group,
+      targets: [...new Set(request.targets)],
+      capacity: request.capacity,
+      host: request.host,
+      pid: request.pid,
+      labels: request.labels ?? {},
+      registeredAt: new Date().toISOString(),
+      node: this.config.nodeId,
+      lease: lease.id,
+    };
+    try {
+      await this.store.put(Keyspace.worker(request.group, workerId), JSON.stringify(record), {
+        lease: lease.id,
+      });
+    } catch (error) {
+      await this.store.revokeLease(lease.id).catch(() => undefined);
+      throw error;
+    }
+    return {
+      workerId,
+      group: request.group,
+      leaseTtlS: lease.ttlSeconds,
+      heartbeatIntervalMs: Math.floor((lease.ttlSeconds * 1000) / 3),
+      node: this.config.nodeId,
+    };
+  }
+
+  /** Refreshes the worker's lease; WorkerNotFoundError when it is gone. */
+  async heartbeat(group: string, workerId: string): Promise<{ leaseTtlS: number }> {
+    const lease = leaseOf(workerId);
+    if (lease === undefined) throw new WorkerNotFoundError(group, workerId);
+    const [kv, ttl] = await Promise.all([
+      this.store.get(Keyspace.worker(group, workerId)),
+      this.store.keepAliveOnce(lease).catch((error: unknown) => {
+        if (error instanceof LeaseNotFoundError) return undefined;
+        throw error;
+      }),
+    ]);
+    if (!kv || kv.lease !== lease || ttl === undefined) {
+      throw new WorkerNotFoundError(group, workerId);
+    }
+    return { leaseTtlS: ttl };
+  }
+
+  async require(group: string, workerId: string): Promise<WorkerRecord> {
+    const kv = await this.store.get(Keyspace.worker(group, workerId));
+    if (!kv) throw new WorkerNotFoundError(group, workerId);
+    return JSON.parse(kv.value) as WorkerRecord;
+  }
+
+  /** Revokes the worker's lease: its key goes, and the leader moves its unstarted work. */
+  async leave(group: string, workerId: string): Promise<void> {
+    const worker = await this.require(group, workerId);
+    await this.store.revokeLease(worker.lease);
+  }
+
+  async list(group?: string): Promise<WorkerRecord[]> {
+    const prefix = group ? Keyspace.groupWorkers(group) : Keyspace.workers;
+    return (await rangeAll(this.store, prefix)).map((kv) => JSON.parse(kv.value) as WorkerRecord);
+  }
+}
+
+/** A key-segment-safe prefix from the worker's host name, for readable worker ids. */
+function hostSlug(host: string): string {
+  const slug = host
+    .replace(/[^A-Za-z0-9.]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 40);
+  return slug || 'worker';
+}
+
+function leaseOf(workerId: string): string | undefined {
+  const lease = workerId.slice(workerId.lastIndexOf('-') + 1);
+  return /^\d+$/.test(lease) ? lease : undefined;
+}

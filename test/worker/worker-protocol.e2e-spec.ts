@@ -1,0 +1,273 @@
+import {
+  Assignment,
+  ExecutionRecord,
+  executionKeyOf,
+  PollResponse,
+  RegisterWorkerResponse,
+} from '@forest/protocol';
+import { CoordinationStore, rangeAll } from '@forest/store';
+import { COORDINATION_STORE } from '../../src/store/store.tokens';
+import { startTestApp, TestApp } from '../support/app-harness';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The worker protocol over HTTP, driven by hand (no SDK) against one embedded node, which
+ * is also the leader that fires and dispatches.
+ */
+describe('worker protocol', () => {
+  let node: TestApp;
+  let store: CoordinationStore;
+  let group = 0;
+
+  beforeAll(async () => {
+    node = await startTestApp({
+      store: 'embedded',
+      // Fires written at their time keep these tests' counting simple.
+      env: { FOREST_FIRE_LOOKAHEAD_MS: '0', FOREST_WORKER_TTL_S: '4' },
+    });
+    store = node.app.get(COORDINATION_STORE);
+  });
+
+  afterAll(async () => {
+    await node?.close();
+  });
+
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+    node.app.inject({ method, url, payload });
+
+  async function newGroup(): Promise<string> {
+    const name = `g${++group}`;
+    expect((await call('POST', '/api/groups', { name })).statusCode).toBe(201);
+    return name;
+  }
+
+  async function job(g: string, id: string, extra: object = {}) {
+    const body = {
+      id,
+      name: id,
+      group: g,
+      target: 't',
+      schedule: { cron: '* * * * * *' },
+      ...extra,
+    };
+    expect((await call('POST', '/api/jobs', body)).statusCode).toBe(201);
+  }
+
+  async function register(g: string, extra: object = {}): Promise<RegisterWorkerResponse> {
+    const response = await call('POST', '/api/workers', {
+      group: g,
+      targets: ['t'],
+      capacity: 10,
+      host: 'test-host',
+      pid: 1,
+      ...extra,
+    });
+    expect(response.statusCode).toBe(201);
+    return response.json<RegisterWorkerResponse>();
+  }
+
+  async function poll(g: string, workerId: string, query = 'waitMs=0'): Promise<PollResponse> {
+    const response = await call('GET', `/api/workers/${g}/${workerId}/assignments?${query}`);
+    expect(response.statusCode).toBe(200);
+    return response.json<PollResponse>();
+  }
+
+  async function report(g: string, workerId: string, executionId: string, body: object) {
+    return call('POST', `/api/workers/${g}/${workerId}/executions/${executionId}/report`, body);
+  }
+
+  async function execution(id: string): Promise<ExecutionRecord> {
+    return JSON.parse((await store.get(executionKeyOf(id)!))!.value) as ExecutionRecord;
+  }
+
+  async function pause(id: string) {
+    expect((await call('POST', `/api/jobs/${id}/pause`)).statusCode).toBe(200);
+  }
+
+  it('validates registration and names what to fix', async () => {
+    const bad = await call('POST', '/api/workers', {
+      group: 'no/slash',
+      targets: [],
+      capacity: 0,
+      host: 'h',
+      pid: -1,
+      labels: { zone: 5 },
+    });
+    expect(bad.statusCode).toBe(400);
+    for (const field of ['group', 'targets', 'capacity', 'pid', 'labels'])
+      expect(bad.body).toContain(field);
+    const missing = await call('POST', '/api/workers', {
+      group: 'nope',
+      targets: ['t'],
+      capacity: 1,
+      host: 'h',
+      pid: 1,
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'GROUP_NOT_FOUND' });
+  });
+
+  it('keeps fires of a group without workers pending and dispatches them when one registers', async () => {
+    const g = await newGroup();
+    await job(g, `${g}-a`);
+    await sleep(2200);
+    await pause(`${g}-a`);
+    const pending = await rangeAll(store, `pending/${g}/`);
+    expect(pending.length).toBeGreaterThanOrEqual(2);
+
+    const worker = await register(g);
+    const { assignments } = await poll(g, worker.workerId, 'waitMs=3000');
+    expect(assignments.map((a) => a.executionId).sort()).toEqual(
+      pending.map((kv) => kv.key.split('/').pop()).sort(),
+    );
+    expect(await rangeAll(store, `pending/${g}/`)).toEqual([]);
+    const record = await execution(assignments[0].executionId);
+    expect(record).toMatchObject({ status: 'assigned', worker: worker.workerId });
+    expect(record.timeline.map((t) => t.status)).toEqual(['pending', 'assigned']);
+  });
+
+  it('runs an execution through running and succeeded, recording output and duration', async () => {
+    const g = await newGroup();
+    const worker = await register(g);
+    await job(g, `${g}-a`);
+    const { assignments } = await poll(g, worker.workerId, 'waitMs=3000');
+    await pause(`${g}-a`);
+    const id = assignments[0].executionId;
+    expect(assignments[0]).toMatchObject({
+      jobId: `${g}-a`,
+      target: 't',
+      state: 'assigned',
+      attempt: 1,
+    });
+
+    expect((await report(g, worker.workerId, id, { status: 'running' })).statusCode).toBe(200);
+    await sleep(50);
+    const done = await report(g, worker.workerId, id, { status: 'succeeded', output: 'all good' });
+    expect(done.statusCode).toBe(200);
+    const record = await execution(id);
+    expect(record).toMatchObject({
+      status: 'succeeded',
+      output: 'all good',
+      worker: worker.workerId,
+    });
+    expect(record.durationMs).toBeGreaterThanOrEqual(40);
+    expect(record.timeline.map((t) => t.status)).toEqual([
+      'pending',
+      'assigned',
+      'running',
+      'succeeded',
+    ]);
+    // The inbox is empty again, and a repeated final report is accepted without a change.
+    expect(await rangeAll(store, `assignments/${g}/${worker.workerId}/`)).toEqual([]);
+    expect((await report(g, worker.workerId, id, { status: 'succeeded' })).statusCode).toBe(200);
+    // A contradicting one is refused.
+    const late = await report(g, worker.workerId, id, { status: 'failed', error: 'boom' });
+    expect(late.statusCode).toBe(409);
+    expect(late.json()).toMatchObject({ code: 'EXECUTION_NOT_YOURS' });
+  });
+
+  it('records a failure with its error text, cut to 64 KiB', async () => {
+    const g = await newGroup();
+    const worker = await register(g);
+    await job(g, `${g}-a`);
+    const { assignments } = await poll(g, worker.workerId, 'waitMs=3000');
+    await pause(`${g}-a`);
+    const id = assignments[0].executionId;
+    const response = await call('POST', `/api/workers/${g}/${worker.workerId}/reports`, {
+      reports: [{ executionId: id, status: 'failed', error: 'x'.repeat(100_000) }],
+    });
+    expect(response.json()).toEqual({ results: [{ executionId: id, outcome: 'accepted' }] });
+    const record = await execution(id);
+    expect(record.status).toBe('failed');
+    expect(Buffer.byteLength(record.error!)).toBeLessThanOrEqual(64 * 1024);
+    expect(record.error).toMatch(/truncated/);
+  });
+
+  it('dispatches round-robin, only to workers with the target, never beyond capacity', async () => {
+    const g = await newGroup();
+    const a = await register(g, { capacity: 2 });
+    const b = await register(g, { capacity: 2 });
+    const other = await register(g, { targets: ['something-else'] });
+    for (let i = 0; i < 4; i++) await job(g, `${g}-${i}`);
+    await sleep(2300);
+    for (let i = 0; i < 4; i++) await pause(`${g}-${i}`);
+    const pollA = await poll(g, a.workerId);
+    const inboxA = pollA.assignments;
+    const inboxB = (await poll(g, b.workerId)).assignments;
+    expect(inboxA).toHaveLength(2);
+    expect(inboxB).toHaveLength(2);
+    expect((await poll(g, other.workerId)).assignments).toEqual([]);
+    // The rest waits in pending/ until a slot frees up.
+    const waiting = (await rangeAll(store, `pending/${g}/`)).length;
+    expect(waiting).toBeGreaterThan(0);
+    await report(g, a.workerId, inboxA[0].executionId, { status: 'succeeded' });
+    const next = await poll(g, a.workerId, `after=${pollA.revision}&waitMs=3000`);
+    expect(next.assignments).toHaveLength(1);
+    expect(next.assignments[0].executionId).not.toBe(inboxA[1].executionId);
+    expect((await poll(g, a.workerId)).assignments).toHaveLength(2);
+    expect((await rangeAll(store, `pending/${g}/`)).length).toBe(waiting - 1);
+  });
+
+  it('answers a long poll as soon as an assignment lands, and redelivers unstarted ones', async () => {
+    const g = await newGroup();
+    const worker = await register(g);
+    const empty = await poll(g, worker.workerId);
+    const started = Date.now();
+    const waiting = poll(g, worker.workerId, `after=${empty.revision}&waitMs=20000`);
+    await sleep(200);
+    await job(g, `${g}-a`);
+    const first = await waiting;
+    await pause(`${g}-a`);
+    expect(first.assignments.length).toBeGreaterThanOrEqual(1);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // Nothing newer: the next poll waits its full time, then delivers the same again.
+    const again = await poll(g, worker.workerId, `after=${first.revision + 1000}&waitMs=300`);
+    expect(again.assignments.map((a: Assignment) => a.executionId)).toContain(
+      first.assignments[0].executionId,
+    );
+  });
+
+  it('moves unstarted work off a worker that leaves, marks its running work lost, refuses its late reports', async () => {
+    const g = await newGroup();
+    const a = await register(g, { capacity: 2 });
+    await job(g, `${g}-a`);
+    await sleep(2300);
+    await pause(`${g}-a`);
+    const [running, unstarted] = (await poll(g, a.workerId)).assignments;
+    await report(g, a.workerId, running.executionId, { status: 'running' });
+
+    const b = await register(g, { capacity: 5 });
+    expect((await call('DELETE', `/api/workers/${g}/${a.workerId}`)).statusCode).toBe(204);
+    const moved = await poll(g, b.workerId, 'waitMs=3000');
+    expect(moved.assignments.map((x) => x.executionId)).toContain(unstarted.executionId);
+
+    const lost = await execution(running.executionId);
+    expect(lost.status).toBe('lost');
+    expect(lost.error).toMatch(a.workerId);
+    const late = await report(g, a.workerId, unstarted.executionId, { status: 'running' });
+    expect(late.statusCode).toBe(409);
+    expect((await execution(unstarted.executionId)).worker).toBe(b.workerId);
+    expect((await call('POST', `/api/workers/${g}/${a.workerId}/heartbeat`)).statusCode).toBe(404);
+  });
+
+  it('treats a worker that stops heartbeating as dead after its lease TTL', async () => {
+    const g = await newGroup();
+    const a = await register(g);
+    await job(g, `${g}-a`);
+    await poll(g, a.workerId, 'waitMs=3000');
+    await pause(`${g}-a`);
+    await sleep(200);
+    const held = (await poll(g, a.workerId)).assignments;
+    expect(held.length).toBeGreaterThan(0);
+    const b = await register(g);
+    for (let i = 0; i < 11; i++) {
+      await sleep(500);
+      await call('POST', `/api/workers/${g}/${b.workerId}/heartbeat`);
+    }
+    const moved = (await poll(g, b.workerId, 'waitMs=2000')).assignments.map((x) => x.executionId);
+    for (const assignment of held) expect(moved).toContain(assignment.executionId);
+    const list = (await call('GET', `/api/workers?group=${g}`)).json<{ id: string }[]>();
+    expect(list.map((w) => w.id)).toEqual([b.workerId]);
+  });
+});
