@@ -1,0 +1,677 @@
+import { hostname } from 'node:os';
+import { format } from 'node:util';
+import {
+  MAX_REPORT_TEXT_BYTES,
+  type Assignment,
+  type ExecutionReport,
+  type PollResponse,
+  type RegisterWorkerRequest,
+  type RegisterWorkerResponse,
+  type ReportBatchRequest,
+  type ReportBatchResponse,
+  type ReportOutcome,
+} from '@forest/protocol';
+import {
+  ExecutionRevokedError,
+  ExecutionTimeoutError,
+  ForestNodeError,
+  ForestWorkerConfigError,
+  WorkerStoppingError,
+  isWorkerNotFound,
+} from './forest-worker.errors';
+import type {
+  ForestJobContext,
+  ForestJobHandler,
+  ForestJobLogger,
+  ForestWorkerLogger,
+  ForestWorkerOptions,
+  ForestWorkerState,
+  ForestWorkerStatus,
+  ForestWorkerStopOptions,
+} from './forest-worker.types';
+import { NodeClient } from './node-client';
+import { OutputBuffer, boundText, reasonText, thrownText, valueText } from './output-buffer';
+import { ReportSender, type SendOutcome } from './report-sender';
+import { backoffDelay, settlesWithin, sleep } from './timing';
+
+/** Execution ids remembered as started, so a redelivered assignment is not run twice. */
+const STARTED_IDS_KEPT = 10_000;
+/** Smallest output limit: room for some text and the truncation marker. */
+const MIN_OUTPUT_LIMIT_BYTES = 128;
+const MAX_POLL_WAIT_MS = 60_000;
+const MAX_POLL_BATCH = 1000;
+/** What a node accepts at registration. */
+const MAX_CAPACITY = 10_000;
+const MAX_LABELS = 32;
+/** setTimeout fires at once for longer delays; a limit beyond ~24.8 days is treated as none. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const SILENT_LOGGER: ForestWorkerLogger = { log() {}, warn() {}, error() {} };
+
+interface ResolvedOptions {
+  nodes: string[];
+  group: string;
+  concurrency: number;
+  labels: Record<string, string>;
+  pollWaitMs: number;
+  outputLimitBytes: number;
+  requestTimeoutMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  host: string;
+}
+
+interface Run {
+  assignment: Assignment;
+  controller: AbortController;
+  output: OutputBuffer;
+  /** Settles when the handler has settled and its final report is queued. */
+  done: Promise<void>;
+  /** stop() gave up on it and reported it failed; its late result is not reported. */
+  abandoned: boolean;
+}
+
+/**
+ * A Forest worker: registers with a scheduler node of its group, heartbeats, long-polls for
+ * assignments, runs each with its handler (at most `concurrency` at once) and reports
+ * `running` then `succeeded` / `failed`. Works in plain Node; ForestWorkerModule wraps it for Nest.
+ */
+export class ForestWorker {
+  private readonly options: ResolvedOptions;
+  private readonly logger: ForestWorkerLogger;
+  private readonly handlers = new Map<string, ForestJobHandler>();
+  private readonly client: NodeClient;
+  private readonly reports: ReportSender;
+
+  private state: ForestWorkerState = 'idle';
+  private workerId: string | undefined;
+  private heartbeatIntervalMs = 10_000;
+  private revision = 0;
+  private registrations = 0;
+  private registering: Promise<boolean> | undefined;
+  /** Aborted when stop() begins: ends registration attempts, poll backoff and the poll itself. */
+  private readonly lifecycle = new AbortController();
+  private pollAbort: AbortController | undefined;
+  private pollLoop: Promise<void> | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatsOn = false;
+  private readonly runs = new Map<string, Run>();
+  private readonly startedIds = new Set<string>();
+  private slotWaiters: Array<() => void> = [];
+  private stopping: Promise<void> | undefined;
+  private readonly counters = { started: 0, succeeded: 0, failed: 0, droppedReports: 0 };
+
+  constructor(options: ForestWorkerOptions) {
+    this.options = resolveOptions(options);
+    this.logger = options.logger === false ? SILENT_LOGGER : (options.logger ?? console);
+    for (const [target, handler] of Object.entries(options.handlers ?? {})) {
+      this.register(target, handler);
+    }
+    this.client = new NodeClient(this.options.nodes, this.options.requestTimeoutMs, this.logger);
+    this.reports = new ReportSender({
+      send: (reports) => this.sendReports(reports),
+      dropped: (report, outcome, message) => this.onReportDropped(report, outcome, message),
+      logger: this.logger,
+      retryInitialMs: this.options.retryInitialMs,
+      retryMaxMs: this.options.retryMaxMs,
+    });
+  }
+
+  /** Adds a handler for `target`. Only before start(): targets are declared at registration. */
+  register(target: string, handler: ForestJobHandler): this {
+    if (this.state !== 'idle') {
+      throw new ForestWorkerConfigError(
+        `cannot register target "${target}": handlers must be registered before start()`,
+      );
+    }
+    if (!isKeySegment(target)) {
+      throw new ForestWorkerConfigError(
+        `target ${JSON.stringify(target)} is not allowed: use 1-64 characters of A-Z a-z 0-9 . _ -`,
+      );
+    }
+    if (typeof handler !== 'function') {
+      throw new ForestWorkerConfigError(`the handler for target "${target}" is not a function`);
+    }
+    if (this.handlers.has(target)) {
+      throw new ForestWorkerConfigError(`target "${target}" already has a handler`);
+    }
+    this.handlers.set(target, handler);
+    return this;
+  }
+
+  /** The targets this worker serves. */
+  get targets(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  get status(): ForestWorkerStatus {
+    return Object.freeze({
+      state: this.state,
+      workerId: this.workerId,
+      node: this.client.node,
+      registrations: this.registrations,
+      running: this.runs.size,
+      started: this.counters.started,
+      succeeded: this.counters.succeeded,
+      failed: this.counters.failed,
+      pendingReports: this.reports.pending,
+      droppedReports: this.counters.droppedReports,
+    });
+  }
+
+  /**
+   * Registers (retrying with backoff, across nodes, until a node accepts), then heartbeats
+   * and polls in the background. Resolves once registered, or when stop() ends it earlier.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') {
+      throw new ForestWorkerConfigError(`start() was already called (the worker is ${this.state})`);
+    }
+    if (this.handlers.size === 0) {
+      throw new ForestWorkerConfigError(
+        `group "${this.options.group}": no handlers; register at least one target before start()`,
+      );
+    }
+    this.state = 'starting';
+    const registered = await this.ensureRegistered();
+    if (!registered || this.state !== 'starting') return;
+    this.state = 'running';
+    this.heartbeatsOn = true;
+    this.scheduleHeartbeat();
+    this.pollLoop = this.runPollLoop();
+  }
+
+  /**
+   * Graceful stop: stops polling, lets running handlers finish within `timeoutMs`, then
+   * aborts their signals, delivers pending reports, and leaves. Calling it again returns
+   * the same promise.
+   */
+  stop(options: ForestWorkerStopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options);
+    return this.stopping;
+  }
+
+  // ---- registration and heartbeats -------------------------------------------------
+
+  private workerPath(workerId: string): string {
+    return `/api/workers/${encodeURIComponent(this.options.group)}/${encodeURIComponent(workerId)}`;
+  }
+
+  /** One registration at a time; everyone who needs a worker id waits for the same one. */
+  private ensureRegistered(): Promise<boolean> {
+    this.registering ??= this.registerWithRetry().finally(() => {
+      this.registering = undefined;
+    });
+    return this.registering;
+  }
+
+  private async registerWithRetry(): Promise<boolean> {
+    this.workerId = undefined;
+    this.revision = 0;
+    const body: RegisterWorkerRequest = {
+      group: this.options.group,
+      targets: this.targets,
+      capacity: this.options.concurrency,
+      host: this.options.host,
+      pid: process.pid,
+      labels: this.options.labels,
+    };
+    for (let attempt = 1; ; attempt++) {
+      if (this.lifecycle.signal.aborted) return false;
+      try {
+        const answer = await this.client.request<RegisterWorkerResponse>('POST', '/api/workers', {
+          body,
+          signal: this.lifecycle.signal,
+        });
+        if (typeof answer?.workerId !== 'string' || answer.workerId.length === 0) {
+          throw new Error('the node answered without a worker id');
+        }
+        this.workerId = answer.workerId;
+        this.heartbeatIntervalMs = heartbeatInterval(answer);
+        this.registrations++;
+        // A long poll still waiting under the old id would hold up work for the new one.
+        this.pollAbort?.abort();
+        this.logger.log(
+          `forest worker: registered worker=${answer.workerId} group=${this.options.group} ` +
+            `node=${answer.node ?? this.client.node} targets=${body.targets.join(',')} ` +
+            `capacity=${body.capacity} heartbeat=${this.heartbeatIntervalMs}ms`,
+        );
+        return true;
+      } catch (error) {
+        if (this.lifecycle.signal.aborted) return false;
+        const delay = backoffDelay(attempt, this.options.retryInitialMs, this.options.retryMaxMs);
+        const message =
+          `forest worker: registration in group=${this.options.group} failed ` +
+          `(attempt ${attempt}), retrying in ${delay}ms: ${reasonText(error)}`;
+        // A 4xx (unknown group, bad request) needs an operator; a network error may pass.
+        if (error instanceof ForestNodeError) this.logger.error(message);
+        else this.logger.warn(message);
+        await sleep(delay, this.lifecycle.signal);
+      }
+    }
+  }
+
+  /**
+   * A node said WORKER_NOT_FOUND for `lostId`: its lease is gone. Registers again unless
+   * that already happened. False when there will be no worker id (the worker is stopping).
+   */
+  private onWorkerLost(error: ForestNodeError, lostId: string): Promise<boolean> {
+    if (this.registering) return this.registering;
+    if (this.state !== 'running') return Promise.resolve(false);
+    if (lostId !== this.workerId) return Promise.resolve(true);
+    this.logger.warn(
+      `forest worker: worker=${lostId} lost its lease (${error.request} -> ` +
+        `${error.code}); registering again`,
+    );
+    return this.ensureRegistered();
+  }
+
+  private scheduleHeartbeat(): void {
+    clearTimeout(this.heartbeatTimer);
+    if (!this.heartbeatsOn) return;
+    this.heartbeatTimer = setTimeout(() => {
+      void this.heartbeat().finally(() => this.scheduleHeartbeat());
+    }, this.heartbeatIntervalMs);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const id = this.workerId;
+    if (id === undefined) return; // registering again right now
+    try {
+      // A heartbeat that waits longer than the interval is late anyway: try the next node.
+      const timeoutMs = Math.min(
+        this.options.requestTimeoutMs,
+        Math.max(1000, this.heartbeatIntervalMs),
+      );
+      await this.client.request('POST', `${this.workerPath(id)}/heartbeat`, {
+        body: {},
+        timeoutMs,
+      });
+    } catch (error) {
+      if (isWorkerNotFound(error)) {
+        await this.onWorkerLost(error, id);
+      } else {
+        this.logger.warn(`forest worker: heartbeat of worker=${id} failed: ${reasonText(error)}`);
+      }
+    }
+  }
+
+  // ---- polling and running -----------------------------------------------------------
+
+  private async runPollLoop(): Promise<void> {
+    let failures = 0;
+    while (this.state === 'running') {
+      const free = this.options.concurrency - this.runs.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        continue;
+      }
+      const id = this.workerId;
+      if (id === undefined) {
+        if (!(await this.ensureRegistered())) return;
+        continue;
+      }
+      const controller = new AbortController();
+      this.pollAbort = controller;
+      try {
+        const answer = await this.client.request<PollResponse>(
+          'GET',
+          `${this.workerPath(id)}/assignments`,
+          {
+            query: {
+              after: this.revision,
+              waitMs: this.options.pollWaitMs,
+              max: Math.min(free, MAX_POLL_BATCH),
+            },
+            signal: controller.signal,
+            timeoutMs: this.options.pollWaitMs + this.options.requestTimeoutMs,
+          },
+        );
+        failures = 0;
+        if (this.workerId !== id || this.state !== 'running') continue;
+        if (typeof answer?.revision === 'number') this.revision = answer.revision;
+        for (const assignment of answer?.assignments ?? []) this.accept(assignment);
+      } catch (error) {
+        if (this.state !== 'running') return;
+        if (controller.signal.aborted) continue; // re-registered: poll under the new id
+        if (isWorkerNotFound(error)) {
+          await this.onWorkerLost(error, id);
+          continue;
+        }
+        failures++;
+        const delay = backoffDelay(failures, this.options.retryInitialMs, this.options.retryMaxMs);
+        this.logger.warn(
+          `forest worker: poll of worker=${id} failed, retrying in ${delay}ms: ${reasonText(error)}`,
+        );
+        await sleep(delay, this.lifecycle.signal);
+      } finally {
+        this.pollAbort = undefined;
+      }
+    }
+  }
+
+  private notifySlot(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private accept(assignment: Assignment): void {
+    const id = assignment.executionId;
+    if (this.startedIds.has(id) || this.runs.has(id)) {
+      this.logger.debug?.(`forest worker: execution=${id} delivered again; it already started`);
+      return;
+    }
+    // The node never sends more than `max`; if it did, the rest is redelivered later.
+    if (this.runs.size >= this.options.concurrency) return;
+    this.rememberStarted(id);
+    const handler = this.handlers.get(assignment.target);
+    if (!handler) {
+      this.counters.started++;
+      this.counters.failed++;
+      this.reports.enqueue({
+        executionId: id,
+        status: 'failed',
+        error: `worker has no handler for target "${assignment.target}" (it serves: ${this.targets.join(', ')})`,
+      });
+      return;
+    }
+    const run: Run = {
+      assignment,
+      controller: new AbortController(),
+      output: new OutputBuffer(this.options.outputLimitBytes),
+      done: Promise.resolve(),
+      abandoned: false,
+    };
+    this.runs.set(id, run);
+    run.done = this.execute(run, handler).finally(() => {
+      this.runs.delete(id);
+      this.notifySlot();
+    });
+  }
+
+  private rememberStarted(id: string): void {
+    this.startedIds.add(id);
+    if (this.startedIds.size > STARTED_IDS_KEPT) {
+      const oldest = this.startedIds.values().next().value;
+      if (oldest !== undefined) this.startedIds.delete(oldest);
+    }
+  }
+
+  private async execute(run: Run, handler: ForestJobHandler): Promise<void> {
+    const { assignment, controller, output } = run;
+    // The leader writes fires ahead of time (its fire lookahead), so an assignment can
+    // arrive before its scheduled time: hold it in its slot and start on time. Stopping
+    // meanwhile leaves it unstarted: the node moves it to another worker when we leave.
+    const early = assignment.scheduledMs - Date.now();
+    if (early > 0) {
+      await sleep(Math.min(early, MAX_TIMER_MS), this.lifecycle.signal);
+      if (this.lifecycle.signal.aborted) {
+        this.startedIds.delete(assignment.executionId);
+        return;
+      }
+    }
+    this.counters.started++;
+    this.reports.enqueue({ executionId: assignment.executionId, status: 'running' });
+    const timeoutMs = Number(assignment.timeoutMs) || 0;
+    const timer =
+      timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS
+        ? setTimeout(() => controller.abort(new ExecutionTimeoutError(timeoutMs)), timeoutMs)
+        : undefined;
+    const ctx = this.context(assignment, controller.signal, output, timeoutMs);
+    let report: ExecutionReport;
+    try {
+      const result = await handler(ctx);
+      if (result !== undefined) output.append(valueText(result));
+      const reason: unknown = controller.signal.reason;
+      report =
+        controller.signal.aborted && reason instanceof ExecutionTimeoutError
+          ? { executionId: assignment.executionId, status: 'failed', error: reason.message }
+          : { executionId: assignment.executionId, status: 'succeeded' };
+    } catch (thrown) {
+      let error = thrownText(thrown);
+      const reason: unknown = controller.signal.reason;
+      if (controller.signal.aborted && reason !== thrown && reason instanceof Error) {
+        error = `${reason.message}\n${error}`;
+      }
+      report = { executionId: assignment.executionId, status: 'failed', error };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (run.abandoned) return;
+    const limit = this.options.outputLimitBytes;
+    const text = output.toString();
+    if (text.length > 0) report.output = text;
+    if (report.error !== undefined) report.error = boundText(report.error, limit);
+    if (report.status === 'succeeded') this.counters.succeeded++;
+    else this.counters.failed++;
+    this.reports.enqueue(report);
+  }
+
+  private context(
+    a: Assignment,
+    signal: AbortSignal,
+    output: OutputBuffer,
+    timeoutMs: number,
+  ): ForestJobContext {
+    const line =
+      (level: string) =>
+      (...args: unknown[]): void => {
+        output.append(`${new Date().toISOString()} ${level} ${format(...args)}\n`);
+      };
+    const logger: ForestJobLogger = {
+      log: line('INFO'),
+      info: line('INFO'),
+      warn: line('WARN'),
+      error: line('ERROR'),
+      debug: line('DEBUG'),
+    };
+    const scheduledMs =
+      typeof a.scheduledMs === 'number' ? a.scheduledMs : Date.parse(a.scheduledAt);
+    return {
+      executionId: a.executionId,
+      jobId: a.jobId,
+      jobName: a.jobName,
+      target: a.target,
+      scheduledAt: new Date(scheduledMs),
+      attempt: a.attempt,
+      trigger: a.trigger,
+      params: a.params,
+      timeoutMs,
+      signal,
+      logger,
+    };
+  }
+
+  // ---- reports -----------------------------------------------------------------------
+
+  private async sendReports(reports: ExecutionReport[], lostLeases = 0): Promise<SendOutcome> {
+    const id = this.workerId ?? ((await this.ensureRegistered()) ? this.workerId : undefined);
+    if (id === undefined) return { giveUp: 'the worker has no lease any more (it is stopping)' };
+    const body: ReportBatchRequest = { reports };
+    try {
+      const answer = await this.client.request<ReportBatchResponse>(
+        'POST',
+        `${this.workerPath(id)}/reports`,
+        { body },
+      );
+      return { results: answer?.results ?? [] };
+    } catch (error) {
+      // The lease is gone: register again and send under the new id; the node then says
+      // which executions are still ours (the others come back as conflict / not_found).
+      if (!isWorkerNotFound(error) || lostLeases >= 3) throw error;
+      if (!(await this.onWorkerLost(error, id))) {
+        return { giveUp: 'the worker lost its lease while stopping' };
+      }
+      return this.sendReports(reports, lostLeases + 1);
+    }
+  }
+
+  private onReportDropped(
+    report: ExecutionReport,
+    outcome: ReportOutcome | 'undeliverable',
+    message: string,
+  ): void {
+    this.counters.droppedReports++;
+    this.logger.warn(
+      `forest worker: report ${report.status} of execution=${report.executionId} dropped ` +
+        `(${outcome}${message ? `: ${message}` : ''})`,
+    );
+    // The node says it is no longer ours: stop working on it.
+    const run = this.runs.get(report.executionId);
+    if (run && (outcome === 'conflict' || outcome === 'not_found')) {
+      run.controller.abort(
+        new ExecutionRevokedError(
+          `execution ${report.executionId} is no longer this worker's (${outcome})`,
+        ),
+      );
+    }
+  }
+
+  // ---- stop --------------------------------------------------------------------------
+
+  private async shutdown({
+    timeoutMs = 30_000,
+    abortGraceMs = 1_000,
+    flushTimeoutMs = 10_000,
+  }: ForestWorkerStopOptions): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    this.lifecycle.abort();
+    this.pollAbort?.abort();
+    this.notifySlot();
+
+    const running = [...this.runs.values()];
+    if (running.length > 0) {
+      this.logger.log(
+        `forest worker: stopping; waiting up to ${timeoutMs}ms for ${running.length} running execution(s)`,
+      );
+      await settlesWithin(Promise.allSettled(running.map((r) => r.done)), timeoutMs);
+    }
+    const left = [...this.runs.values()];
+    if (left.length > 0) {
+      this.logger.warn(
+        `forest worker: aborting ${left.length} execution(s) still running after ${timeoutMs}ms: ` +
+          left.map((r) => r.assignment.executionId).join(', '),
+      );
+      for (const run of left) run.controller.abort(new WorkerStoppingError(timeoutMs));
+      await settlesWithin(Promise.allSettled(left.map((r) => r.done)), abortGraceMs);
+      for (const run of this.runs.values()) {
+        run.abandoned = true;
+        this.counters.failed++;
+        const output = run.output.toString();
+        this.reports.enqueue({
+          executionId: run.assignment.executionId,
+          status: 'failed',
+          error: `${new WorkerStoppingError(timeoutMs).message}, nor settle within ${abortGraceMs}ms after its signal aborted`,
+          ...(output.length > 0 ? { output } : {}),
+        });
+      }
+    }
+    await this.pollLoop?.catch(() => undefined);
+    await this.registering;
+
+    if (!(await this.reports.flush(flushTimeoutMs))) {
+      this.logger.warn(
+        `forest worker: some reports could not be delivered within ${flushTimeoutMs}ms`,
+      );
+    }
+    this.heartbeatsOn = false;
+    clearTimeout(this.heartbeatTimer);
+    await this.leave();
+    this.reports.close();
+    this.state = 'stopped';
+  }
+
+  private async leave(): Promise<void> {
+    const id = this.workerId;
+    if (id === undefined) return;
+    try {
+      await this.client.request('DELETE', this.workerPath(id));
+      this.logger.log(`forest worker: worker=${id} left group=${this.options.group}`);
+    } catch (error) {
+      if (!isWorkerNotFound(error)) {
+        this.logger.warn(`forest worker: leaving as worker=${id} failed: ${reasonText(error)}`);
+      }
+    }
+    this.workerId = undefined;
+  }
+}
+
+function heartbeatInterval(answer: RegisterWorkerResponse): number {
+  if (typeof answer.heartbeatIntervalMs === 'number' && answer.heartbeatIntervalMs > 0) {
+    return answer.heartbeatIntervalMs;
+  }
+  if (typeof answer.leaseTtlS === 'number' && answer.leaseTtlS > 0) {
+    return Math.max(100, Math.floor((answer.leaseTtlS * 1000) / 3));
+  }
+  return 10_000;
+}
+
+function resolveOptions(options: ForestWorkerOptions): ResolvedOptions {
+  const problems: string[] = [];
+  const nodes = Array.isArray(options?.nodes) ? options.nodes : [];
+  if (nodes.length === 0) problems.push('nodes: give at least one node base URL');
+  for (const node of nodes) {
+    if (typeof node !== 'string' || !/^https?:\/\/[^/]+/.test(node)) {
+      problems.push(`nodes: "${String(node)}" is not an http(s) base URL`);
+    }
+  }
+  if (!isKeySegment(options?.group)) {
+    problems.push(
+      `group: ${JSON.stringify(options?.group)} is not a group name (1-64 characters of A-Z a-z 0-9 . _ -)`,
+    );
+  }
+  const labels = Object.entries(options?.labels ?? {});
+  if (
+    labels.length > MAX_LABELS ||
+    labels.some(([k, v]) => !k || k.length > 64 || typeof v !== 'string' || v.length > 64)
+  ) {
+    problems.push(
+      `labels: at most ${MAX_LABELS} string values, keys and values up to 64 characters`,
+    );
+  }
+  const integer = (name: string, value: unknown, min: number, max: number, fallback?: number) => {
+    const v = value ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      problems.push(`${name}: expected an integer in ${min}..${max}, got ${String(value)}`);
+      return fallback ?? min;
+    }
+    return v;
+  };
+  const resolved: ResolvedOptions = {
+    nodes,
+    group: options?.group,
+    concurrency: integer('concurrency', options?.concurrency, 1, MAX_CAPACITY),
+    labels: { ...(options?.labels ?? {}) },
+    pollWaitMs: integer('pollWaitMs', options?.pollWaitMs, 0, MAX_POLL_WAIT_MS, 30_000),
+    outputLimitBytes: integer(
+      'outputLimitBytes',
+      options?.outputLimitBytes,
+      MIN_OUTPUT_LIMIT_BYTES,
+      MAX_REPORT_TEXT_BYTES,
+      MAX_REPORT_TEXT_BYTES,
+    ),
+    requestTimeoutMs: integer('requestTimeoutMs', options?.requestTimeoutMs, 1, 600_000, 10_000),
+    retryInitialMs: integer('retry.initialMs', options?.retry?.initialMs, 1, 600_000, 250),
+    retryMaxMs: integer('retry.maxMs', options?.retry?.maxMs, 1, 3_600_000, 10_000),
+    host: options?.host ?? hostname(),
+  };
+  if (problems.length > 0) {
+    throw new ForestWorkerConfigError(`invalid ForestWorker options: ${problems.join('; ')}`);
+  }
+  return resolved;
+}
+
+/** Group and target names become store key segments on the node: `[A-Za-z0-9._-]{1,64}`, not `.`/`..`. */
+function isKeySegment(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    /^[A-Za-z0-9._-]{1,64}$/.test(value) &&
+    value !== '.' &&
+    value !== '..'
+  );
+}

@@ -1,0 +1,113 @@
+import type { Assignment } from '@forest/protocol';
+
+/** Where the worker writes its own diagnostics. `console` fits; so does Nest's `Logger`. */
+export interface ForestWorkerLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  debug?(message: string): void;
+}
+
+/** The logger a handler gets: its lines (timestamped, with a level) become the output. */
+export interface ForestJobLogger {
+  log(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  debug(...args: unknown[]): void;
+}
+
+/** The one argument a handler receives. */
+export interface ForestJobContext<P = unknown> {
+  executionId: string;
+  jobId: string;
+  jobName: string;
+  target: string;
+  /** The fire time this execution is for. */
+  scheduledAt: Date;
+  attempt: number;
+  trigger: Assignment['trigger'];
+  /** The job's params when it fired. */
+  params: P;
+  /** Per-execution time limit in ms (0: none); the signal aborts when it passes. */
+  timeoutMs: number;
+  /**
+   * Aborts when the execution must end early: its time limit passed, the worker is
+   * stopping and the stop deadline passed, or the node says it is no longer this worker's.
+   */
+  signal: AbortSignal;
+  logger: ForestJobLogger;
+}
+
+/**
+ * Runs one execution. A return value other than undefined is appended to the output
+ * (strings as they are, anything else as JSON); a throw (or rejection) fails the execution.
+ */
+export type ForestJobHandler<P = unknown> = {
+  // Method syntax on purpose: parameters of methods are checked bivariantly, so a handler
+  // may declare the params it expects, `(ctx: ForestJobContext<{ month: string }>) => ...`.
+  handle(ctx: ForestJobContext<P>): unknown;
+}['handle'];
+
+export interface ForestWorkerRetryOptions {
+  /** First delay after a failure (ms); doubles per failure, with jitter. Default 250. */
+  initialMs?: number;
+  /** Largest delay (ms). Default 10000. */
+  maxMs?: number;
+}
+
+export interface ForestWorkerOptions {
+  /** Base URLs of scheduler nodes (e.g. `http://127.0.0.1:2856`); the worker fails over between them. */
+  nodes: string[];
+  /** The group this worker serves. */
+  group: string;
+  /** Handlers by target (`job.target`); more can be added with `register()` before `start()`. */
+  handlers?: Record<string, ForestJobHandler>;
+  /** Most executions run at once; declared to the node as the worker's capacity. */
+  concurrency: number;
+  /** Free-form labels for dispatch strategies and operators. */
+  labels?: Record<string, string>;
+  /** How long one long poll waits for work (ms, 0..60000). Default 30000. */
+  pollWaitMs?: number;
+  /** Diagnostics of the worker itself. Default `console`; `false` silences it. */
+  logger?: ForestWorkerLogger | false;
+  /** Bytes of output (and of error text) kept per execution. Default MAX_REPORT_TEXT_BYTES. */
+  outputLimitBytes?: number;
+  /** Time limit of one request to a node (ms); a long poll gets `pollWaitMs` on top. Default 10000. */
+  requestTimeoutMs?: number;
+  /** Backoff between retries of registration, polls and reports. */
+  retry?: ForestWorkerRetryOptions;
+  /** Host name declared at registration. Default `os.hostname()`. */
+  host?: string;
+}
+
+export interface ForestWorkerStopOptions {
+  /** How long running handlers may take to finish before their signal aborts (ms). Default 30000. */
+  timeoutMs?: number;
+  /** After the abort, how long handlers get to settle before they are reported failed (ms). Default 1000. */
+  abortGraceMs?: number;
+  /** How long pending reports may take to reach a node before they are given up (ms). Default 10000. */
+  flushTimeoutMs?: number;
+}
+
+export type ForestWorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** A read-only snapshot, for tests and operators. */
+export interface ForestWorkerStatus {
+  state: ForestWorkerState;
+  /** The current worker id (undefined before registration and while re-registering). */
+  workerId: string | undefined;
+  /** The node base URL requests go to now. */
+  node: string;
+  /** Successful registrations so far (more than 1 means the lease was lost and renewed). */
+  registrations: number;
+  /** Executions running now. */
+  running: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  /** Reports queued or in flight. */
+  pendingReports: number;
+  /** Reports the node refused (conflict, not_found) or that could not be delivered. */
+  droppedReports: number;
+}

@@ -1,0 +1,522 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  MAX_REPORT_TEXT_BYTES,
+  REPORT_STATUSES,
+  type Assignment,
+  type ExecutionReport,
+  type PollResponse,
+  type RegisterWorkerRequest,
+  type RegisterWorkerResponse,
+  type ReportBatchResponse,
+  type ReportResult,
+} from '@forest/protocol';
+
+/**
+ * A scheduler node for the worker SDK's tests: the worker protocol's endpoints
+ * (libs/protocol/src/worker-protocol.types.ts) over node:http with in-memory state, plus
+ * knobs to assign work, expire leases, hold or fail requests. Not the real server.
+ */
+
+export type FakeExecutionStatus = 'assigned' | 'running' | 'succeeded' | 'failed' | 'lost';
+
+export interface FakeExecution {
+  assignment: Assignment;
+  /** The worker that holds it; undefined once it was taken away (lost). */
+  workerId: string | undefined;
+  status: FakeExecutionStatus;
+  revision: number;
+  /** How many poll answers carried it. */
+  deliveries: number;
+  /** Accepted reports, in order. */
+  reports: ExecutionReport[];
+  output?: string;
+  error?: string;
+}
+
+export interface FakeWorker extends RegisterWorkerRequest {
+  id: string;
+  heartbeats: number;
+}
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  status: number;
+}
+
+export interface FakePoll {
+  workerId: string;
+  after: number;
+  waitMs: number;
+  max: number;
+}
+
+export interface FakeNodeOptions {
+  name?: string;
+  leaseTtlS?: number;
+  heartbeatIntervalMs?: number;
+  /** Groups that exist; default: any group exists. */
+  groups?: string[];
+}
+
+export interface AssignInput {
+  target: string;
+  workerId?: string;
+  group?: string;
+  jobId?: string;
+  jobName?: string;
+  params?: unknown;
+  attempt?: number;
+  trigger?: Assignment['trigger'];
+  timeoutMs?: number;
+  scheduledMs?: number;
+}
+
+interface PollWaiter {
+  workerId: string;
+  after: number;
+  max: number;
+  timer: NodeJS.Timeout;
+  answer: (timedOut: boolean) => boolean;
+}
+
+interface Answer {
+  status: number;
+  body?: unknown;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BODY_LIMIT = 1024 * 1024;
+
+export class FakeNode {
+  readonly workers = new Map<string, FakeWorker>();
+  readonly executions = new Map<string, FakeExecution>();
+  readonly requests: FakeRequest[] = [];
+  readonly polls: FakePoll[] = [];
+  readonly reportBatches: ExecutionReport[][] = [];
+  readonly registrations: RegisterWorkerRequest[] = [];
+  /** While set, every request is answered with this status (say 503). */
+  failAll: number | undefined;
+  /** While above 0, that many report requests are answered 503 (then it counts down). */
+  failReports = 0;
+
+  private revision = 0;
+  private nextWorker = 1;
+  private nextExecution = 1;
+  private readonly waiters = new Set<PollWaiter>();
+  private held: Array<() => void> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    private readonly options: FakeNodeOptions,
+  ) {}
+
+  static async start(options: FakeNodeOptions = {}): Promise<FakeNode> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const node = new FakeNode(server, `http://127.0.0.1:${port}`, options);
+    server.on('request', (req, res) => void node.handle(req, res));
+    return node;
+  }
+
+  /** A base URL where nothing listens (a dead node). */
+  static async deadUrl(): Promise<string> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async close(): Promise<void> {
+    this.releaseReports();
+    for (const waiter of this.waiters) clearTimeout(waiter.timer);
+    this.waiters.clear();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- test knobs --------------------------------------------------------------------
+
+  /** Report requests wait until releaseReports(). */
+  holdReports(): void {
+    this.held ??= [];
+  }
+
+  releaseReports(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const release of held) release();
+  }
+
+  /** Puts an execution into a worker's inbox, as the leader's dispatch would. */
+  assign(input: AssignInput): Assignment {
+    const worker = input.workerId
+      ? this.workers.get(input.workerId)
+      : [...this.workers.values()].find(
+          (w) => w.targets.includes(input.target) && (!input.group || w.group === input.group),
+        );
+    if (!worker) throw new Error(`fake node: no worker for target ${input.target}`);
+    const jobId = input.jobId ?? `job-${input.target}`;
+    const scheduledMs = input.scheduledMs ?? Date.now();
+    const assignment: Assignment = {
+      executionId: `${jobId}~${String(this.nextExecution++).padStart(6, '0')}`,
+      jobId,
+      jobName: input.jobName ?? `Job ${input.target}`,
+      group: worker.group,
+      target: input.target,
+      params: input.params ?? {},
+      trigger: input.trigger ?? 'schedule',
+      attempt: input.attempt ?? 1,
+      scheduledMs,
+      scheduledAt: new Date(scheduledMs).toISOString(),
+      timeoutMs: input.timeoutMs ?? 0,
+      workerId: worker.id,
+      assignedAt: new Date().toISOString(),
+      state: 'assigned',
+    };
+    this.executions.set(assignment.executionId, {
+      assignment,
+      workerId: worker.id,
+      status: 'assigned',
+      revision: ++this.revision,
+      deliveries: 0,
+      reports: [],
+    });
+    this.wake(worker.id);
+    return assignment;
+  }
+
+  /** The worker's lease runs out: it is gone, and so is its work. */
+  expireWorker(workerId: string): void {
+    this.removeWorker(workerId);
+  }
+
+  /** The execution is taken away from its worker (moved or cancelled). */
+  revoke(executionId: string): void {
+    const execution = this.executions.get(executionId);
+    if (execution) {
+      execution.workerId = undefined;
+      execution.status = 'lost';
+    }
+  }
+
+  async waitFor(predicate: () => boolean, what = 'a condition', timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`fake node: timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  count(method: string, pattern: RegExp): number {
+    return this.requests.filter((r) => r.method === method && pattern.test(r.path)).length;
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = req.method ?? 'GET';
+    let answer: Answer | undefined;
+    try {
+      const body = await readBody(req);
+      if (this.failAll !== undefined) {
+        throw new HttpError(this.failAll, 'STORE_UNAVAILABLE', 'fake node: failing on purpose');
+      }
+      answer = await this.route(method, url, body, res);
+    } catch (error) {
+      answer =
+        error instanceof HttpError
+          ? {
+              status: error.status,
+              body: { status: error.status, code: error.code, message: error.message },
+            }
+          : { status: 500, body: { status: 500, code: 'INTERNAL', message: String(error) } };
+    }
+    if (answer === undefined) return; // a long poll answers later
+    this.respond(method, url.pathname, res, answer);
+  }
+
+  private respond(method: string, path: string, res: ServerResponse, answer: Answer): void {
+    this.requests.push({ method, path, status: answer.status });
+    if (res.writableEnded || res.destroyed) return;
+    if (answer.body === undefined) {
+      res.writeHead(answer.status).end();
+      return;
+    }
+    res
+      .writeHead(answer.status, { 'content-type': 'application/json' })
+      .end(JSON.stringify(answer.body));
+  }
+
+  private async route(
+    method: string,
+    url: URL,
+    body: unknown,
+    res: ServerResponse,
+  ): Promise<Answer | undefined> {
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts[0] !== 'api' || parts[1] !== 'workers') throw notFound();
+    if (parts.length === 2 && method === 'POST') return this.register(body);
+    const [group, workerId, action, executionId, sub] = parts.slice(2);
+    if (group === undefined || workerId === undefined) throw notFound();
+    const worker = this.workers.get(workerId);
+    if (!worker || worker.group !== group) {
+      throw new HttpError(404, 'WORKER_NOT_FOUND', `no worker ${workerId} in group ${group}`);
+    }
+    if (action === undefined && method === 'DELETE') {
+      this.removeWorker(workerId);
+      return { status: 204 };
+    }
+    if (action === 'heartbeat' && method === 'POST' && executionId === undefined) {
+      worker.heartbeats++;
+      return { status: 200, body: { workerId, leaseTtlS: this.options.leaseTtlS ?? 10 } };
+    }
+    if (action === 'assignments' && method === 'GET' && executionId === undefined) {
+      return this.poll(worker, url, res);
+    }
+    if (action === 'reports' && method === 'POST' && executionId === undefined) {
+      const reports = validReports(body);
+      await this.whileHeld();
+      if (this.failReports > 0) {
+        this.failReports--;
+        throw new HttpError(503, 'STORE_UNAVAILABLE', 'fake node: reports failing on purpose');
+      }
+      // The lease may have run out while the request waited.
+      if (!this.workers.has(workerId)) throw new HttpError(404, 'WORKER_NOT_FOUND', 'gone');
+      this.reportBatches.push(reports);
+      const answer: ReportBatchResponse = { results: reports.map((r) => this.apply(workerId, r)) };
+      return { status: 200, body: answer };
+    }
+    if (action === 'executions' && sub === 'report' && method === 'POST' && executionId) {
+      const [report] = validReports({ reports: [{ ...(body as object), executionId }] });
+      await this.whileHeld();
+      const result = this.apply(workerId, report);
+      if (result.outcome === 'not_found')
+        throw new HttpError(404, 'EXECUTION_NOT_FOUND', result.message ?? '');
+      if (result.outcome === 'conflict')
+        throw new HttpError(409, 'EXECUTION_CONFLICT', result.message ?? '');
+      return { status: 200, body: result };
+    }
+    throw notFound();
+  }
+
+  private register(body: unknown): Answer {
+    const r = body as Partial<RegisterWorkerRequest> | undefined;
+    const problems: string[] = [];
+    if (typeof r?.group !== 'string' || r.group === '') problems.push('group');
+    if (
+      !Array.isArray(r?.targets) ||
+      r.targets.length === 0 ||
+      r.targets.some((t) => typeof t !== 'string')
+    ) {
+      problems.push('targets');
+    }
+    if (typeof r?.capacity !== 'number' || !Number.isInteger(r.capacity) || r.capacity < 1) {
+      problems.push('capacity');
+    }
+    if (typeof r?.host !== 'string') problems.push('host');
+    if (typeof r?.pid !== 'number') problems.push('pid');
+    if (problems.length > 0) {
+      throw new HttpError(400, 'VALIDATION_FAILED', `invalid: ${problems.join(', ')}`);
+    }
+    const request = r as RegisterWorkerRequest;
+    if (this.options.groups && !this.options.groups.includes(request.group)) {
+      throw new HttpError(404, 'GROUP_NOT_FOUND', `no group ${request.group}`);
+    }
+    this.registrations.push(request);
+    const id = `w${this.nextWorker++}`;
+    this.workers.set(id, { ...request, labels: request.labels ?? {}, id, heartbeats: 0 });
+    const answer: RegisterWorkerResponse = {
+      workerId: id,
+      group: request.group,
+      leaseTtlS: this.options.leaseTtlS ?? 10,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3000,
+      node: this.options.name ?? 'fake-node',
+    };
+    return { status: 201, body: answer };
+  }
+
+  private poll(worker: FakeWorker, url: URL, res: ServerResponse): Answer | undefined {
+    const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER, 0);
+    const waitMs = intParam(url, 'waitMs', 0, 60_000, 30_000);
+    const max = intParam(url, 'max', 1, 1000, 100);
+    this.polls.push({ workerId: worker.id, after, waitMs, max });
+    const path = url.pathname;
+    const waiter: PollWaiter = {
+      workerId: worker.id,
+      after,
+      max,
+      timer: setTimeout(() => waiter.answer(true), waitMs),
+      answer: (timedOut) => {
+        const body = this.workers.has(worker.id)
+          ? this.pollAnswer(worker.id, after, max, timedOut)
+          : undefined;
+        if (body === undefined && this.workers.has(worker.id)) return false;
+        clearTimeout(waiter.timer);
+        this.waiters.delete(waiter);
+        this.respond(
+          'GET',
+          path,
+          res,
+          body
+            ? { status: 200, body }
+            : {
+                status: 404,
+                body: { status: 404, code: 'WORKER_NOT_FOUND', message: `no worker ${worker.id}` },
+              },
+        );
+        return true;
+      },
+    };
+    this.waiters.add(waiter);
+    res.on('close', () => {
+      clearTimeout(waiter.timer);
+      this.waiters.delete(waiter);
+    });
+    waiter.answer(waitMs === 0);
+    return undefined;
+  }
+
+  /** What a poll returns now: newer assignments at once; after a full wait, the undelivered ones again. */
+  private pollAnswer(
+    workerId: string,
+    after: number,
+    max: number,
+    timedOut: boolean,
+  ): PollResponse | undefined {
+    const inbox = [...this.executions.values()]
+      .filter((e) => e.workerId === workerId && e.status === 'assigned')
+      .sort((a, b) => a.revision - b.revision);
+    const fresh = inbox.filter((e) => e.revision > after);
+    if (fresh.length === 0 && !timedOut) return undefined;
+    const list = (fresh.length > 0 ? fresh : inbox).slice(0, max);
+    const revision = fresh.length > max ? list[list.length - 1].revision : this.revision;
+    for (const e of list) e.deliveries++;
+    return {
+      assignments: list.map((e) => ({ ...e.assignment, state: 'assigned' })),
+      revision: Math.max(revision, after),
+    };
+  }
+
+  private wake(workerId: string): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.workerId === workerId) waiter.answer(false);
+    }
+  }
+
+  private removeWorker(workerId: string): void {
+    this.workers.delete(workerId);
+    for (const e of this.executions.values()) {
+      if (e.workerId === workerId && (e.status === 'assigned' || e.status === 'running')) {
+        e.workerId = undefined;
+        e.status = 'lost';
+      }
+    }
+  }
+
+  private apply(workerId: string, report: ExecutionReport): ReportResult {
+    const { executionId } = report;
+    const e = this.executions.get(executionId);
+    if (!e) return { executionId, outcome: 'not_found', message: 'no such execution' };
+    if (e.workerId !== workerId) {
+      return { executionId, outcome: 'conflict', message: 'the execution is not this worker’s' };
+    }
+    const open = e.status === 'assigned' || e.status === 'running';
+    if (report.status === 'running') {
+      if (!open) return { executionId, outcome: 'conflict', message: `already ${e.status}` };
+      e.status = 'running';
+    } else if (open) {
+      e.status = report.status;
+      e.output = report.output;
+      e.error = report.error;
+    } else if (e.status !== report.status) {
+      return { executionId, outcome: 'conflict', message: `already ${e.status}` };
+    }
+    e.reports.push(report);
+    return { executionId, outcome: 'accepted' };
+  }
+
+  private async whileHeld(): Promise<void> {
+    const held = this.held;
+    if (held) await new Promise<void>((resolve) => held.push(resolve));
+  }
+}
+
+function notFound(): HttpError {
+  return new HttpError(404, 'NOT_FOUND', 'no such route');
+}
+
+function intParam(url: URL, name: string, min: number, max: number, fallback: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new HttpError(400, 'VALIDATION_FAILED', `${name} must be an integer in ${min}..${max}`);
+  }
+  return value;
+}
+
+function validReports(body: unknown): ExecutionReport[] {
+  const reports = (body as { reports?: unknown } | undefined)?.reports;
+  if (!Array.isArray(reports) || reports.length === 0 || reports.length > 500) {
+    throw new HttpError(400, 'VALIDATION_FAILED', 'reports must hold 1..500 reports');
+  }
+  for (const r of reports as Partial<ExecutionReport>[]) {
+    const tooLong = (text: unknown) =>
+      text !== undefined &&
+      (typeof text !== 'string' || Buffer.byteLength(text, 'utf8') > MAX_REPORT_TEXT_BYTES);
+    if (
+      typeof r?.executionId !== 'string' ||
+      !REPORT_STATUSES.includes(r.status as ExecutionReport['status']) ||
+      tooLong(r.output) ||
+      tooLong(r.error)
+    ) {
+      throw new HttpError(
+        400,
+        'VALIDATION_FAILED',
+        `bad report ${JSON.stringify(r).slice(0, 200)}`,
+      );
+    }
+  }
+  return reports as ExecutionReport[];
+}
+
+/** Reads a JSON body as Fastify would: empty JSON bodies and bodies over 1 MiB are refused. */
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    chunks.push(chunk as Buffer);
+  }
+  if (size > BODY_LIMIT) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', 'body too large');
+  const isJson = (req.headers['content-type'] ?? '').includes('application/json');
+  if (!isJson) return undefined;
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.length === 0) {
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      "Body cannot be empty when content-type is set to 'application/json'",
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'body is not JSON');
+  }
+}
