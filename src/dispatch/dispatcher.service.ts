@@ -357,9 +357,9 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     if (executionIds.length === 0) return;
     const generation = this.generation;
     // A worker we do not know may simply not have reached our watch yet.
-    if (await this.store.get(Keyspace.worker(group, workerId))) {
-      const kv = await this.store.get(Keyspace.worker(group, workerId));
-      if (kv) this.onWorkerPut(kv);
+    const live = await this.store.get(Keyspace.worker(group, workerId));
+    if (live) {
+      this.onWorkerPut(live);
       for (const id of executionIds) this.pool.setSlot(group, workerId, id, 'assigned');
       return;
     }

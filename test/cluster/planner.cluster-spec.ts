@@ -9,15 +9,11 @@ import {
 import { EtcdStore, KeyValue, rangeAll } from '@forest/store';
 import { EtcdHarness } from '../support/etcd-harness';
 import { NodeProcess } from '../support/node-process';
+import { getJson, postJson, waitForSingleLeader } from '../support/node-api';
+import { eventually, sleep } from '../support/wait';
 
 const TTL_S = 2;
 const SECOND = 1000;
-
-interface Self {
-  id: string;
-  leader: boolean;
-  leaderId?: string;
-}
 
 interface PlanPage {
   node: string;
@@ -302,59 +298,6 @@ async function lateInSecond(): Promise<number> {
   }
 }
 
-/** Polls every node's own view until exactly one leads and all agree on it. */
-async function waitForSingleLeader(nodes: NodeProcess[], timeoutMs = 15_000): Promise<string> {
-  let last = '';
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const views = await Promise.all(nodes.map((node) => getJson<Self>(node, '/api/nodes/self')));
-      const leaders = views.filter((view) => view.leader);
-      last = JSON.stringify(views);
-      if (leaders.length === 1 && views.every((view) => view.leaderId === leaders[0].id)) {
-        return leaders[0].id;
-      }
-    } catch (error) {
-      last = String(error);
-    }
-    await sleep(50);
-  }
-  throw new Error(`no single agreed leader within ${timeoutMs} ms; last views: ${last}`);
-}
-
-async function getJson<T>(node: NodeProcess, path: string): Promise<T> {
-  const response = await fetch(`${node.baseUrl}${path}`, { signal: AbortSignal.timeout(2000) });
-  if (!response.ok) throw new Error(`${path} -> ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-async function postJson<T>(node: NodeProcess, path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${node.baseUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!response.ok) throw new Error(`POST ${path} -> ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
-
 function sleepUntil(at: number): Promise<void> {
   return sleep(Math.max(0, at - Date.now()));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

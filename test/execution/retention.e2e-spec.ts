@@ -9,19 +9,10 @@ import { CoordinationStore, rangeAll, TxnOp } from '@forest/store';
 import { newExecution, pendingEntry, transition } from '../../src/execution/execution-record';
 import { COORDINATION_STORE } from '../../src/store/store.tokens';
 import { startTestApp, TestApp } from '../support/app-harness';
+import { waitFor } from '../support/wait';
 
 const NODE = 'test-node';
 const HOUR = 3_600_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await sleep(100);
-  }
-}
 
 /** An execution of `jobId` keyed `minutesAgo` minutes back, moved to `status`. */
 function execution(
@@ -145,6 +136,7 @@ describe('execution retention on the leader', () => {
         a0: await idsOf(store, 'a0'),
       }),
       (state) => state.a0.length === 3 && state.a.length === 7 && state.ab.length === 2,
+      15_000,
     );
     expect(settled).toEqual({ a: expectedA, ab: expectedAb, a0: expectedA0 });
     // Pending entries stay with their pending executions.
@@ -159,6 +151,7 @@ describe('execution retention on the leader', () => {
     const after = await waitFor(
       () => idsOf(store, 'a'),
       (ids) => !ids.includes(a[9].id),
+      15_000,
     );
     expect(after).toEqual([
       a[0].id,

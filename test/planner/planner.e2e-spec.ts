@@ -4,6 +4,7 @@ import { CoordinationStore, rangeAll } from '@forest/store';
 import { COORDINATION_STORE } from '../../src/store/store.tokens';
 import { PlannerService } from '../../src/planner/planner.service';
 import { startTestApp, TestApp } from '../support/app-harness';
+import { sleep, waitFor } from '../support/wait';
 import { EtcdHarness } from '../support/etcd-harness';
 
 interface PlanPage {
@@ -19,17 +20,6 @@ interface PlanPage {
     previousFireAt: string | null;
     nextFireAt: string | null;
   }[];
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await sleep(100);
-  }
 }
 
 function client(app: TestApp) {

@@ -8,8 +8,7 @@ import {
 import { CoordinationStore, rangeAll } from '@forest/store';
 import { COORDINATION_STORE } from '../../src/store/store.tokens';
 import { startTestApp, TestApp } from '../support/app-harness';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/wait';
 
 /**
  * The worker protocol over HTTP, driven by hand (no SDK) against one embedded node, which
