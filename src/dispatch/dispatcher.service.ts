@@ -258,13 +258,21 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     try {
       for (;;) {
         const batch: { item: PendingItem; workerId: string }[] = [];
+        // Targets no worker has a slot for in this pass: their items are skipped without a
+        // look at the workers, and the scan ends once no worker of the group has a free
+        // slot, so a long queue costs one pass per freed slot, not a pass per item.
+        const full = new Set<string>();
         for (const item of this.pending.get(group)?.values() ?? []) {
-          if (item.busy) continue;
+          if (item.busy || full.has(item.entry.target)) continue;
           const worker = this.strategy.choose(
             group,
             this.pool.candidates(group, item.entry.target),
           );
-          if (!worker) continue;
+          if (!worker) {
+            full.add(item.entry.target);
+            if (!this.pool.hasFreeSlot(group)) break;
+            continue;
+          }
           worker.inbox.set(item.entry.executionId, 'reserved');
           item.busy = true;
           batch.push({ item, workerId: worker.record.id });

@@ -34,6 +34,18 @@ describe('WorkerPool and RoundRobin', () => {
     expect(pool.get('g', 'b')!.inbox.size).toBe(1);
   });
 
+  it('tells whether any worker of a group has a free slot', () => {
+    const pool = new WorkerPool();
+    expect(pool.hasFreeSlot('g')).toBe(false);
+    pool.upsertWorker(worker('a', 1));
+    pool.upsertWorker(worker('b', 1, ['other']));
+    expect(pool.hasFreeSlot('g')).toBe(true);
+    pool.get('g', 'a')!.inbox.set('x1', 'reserved');
+    expect(pool.hasFreeSlot('g')).toBe(true); // b, for its own target
+    pool.setSlot('g', 'b', 'x2', 'assigned');
+    expect(pool.hasFreeSlot('g')).toBe(false);
+  });
+
   it('keeps assignments of unknown workers as orphans until the worker shows up', () => {
     const pool = new WorkerPool();
     expect(pool.setSlot('g', 'late', 'x1', 'running')).toBe(false);

@@ -29,8 +29,14 @@ interface Decision {
  * work was moved, cancelled or declared lost changes nothing (`conflict`, HTTP 409).
  * Repeating an accepted report is accepted again without a write, so workers can retry.
  *
- * A batch is read in one txn and written in one txn per 60 reports; a txn that loses a race
- * (the leader moved an execution meanwhile) is decided again from a fresh read.
+ * A batch is read in one txn and written in one txn per 60 reports, those txns in
+ * parallel (they touch different keys); a txn that loses a race (the leader moved an
+ * execution meanwhile) is decided again from a fresh read.
+ *
+ * A fast handler's `running` and final report often arrive in one batch: the final one
+ * alone is written (it records the start too, see decideOne) and the `running` one gets its
+ * outcome. Only a report that a later one of the same batch cannot stand for (a final
+ * report followed by a different one) waits for a second round.
  */
 @Injectable()
 export class ReportService {
@@ -45,20 +51,40 @@ export class ReportService {
     reports: ExecutionReport[],
   ): Promise<ReportResult[]> {
     const results = new Map<number, ReportResult>();
-    // A txn may not touch a key twice, and a fast handler's `running` and `succeeded` often
-    // arrive in one batch: a repeated execution id starts the next chunk, keeping order.
-    let chunk: { report: ExecutionReport; index: number }[] = [];
-    let ids = new Set<string>();
-    for (const [index, report] of reports.entries()) {
-      if (chunk.length >= REPORTS_PER_TXN || ids.has(report.executionId)) {
-        await this.writeChunk(group, workerId, chunk, results);
-        chunk = [];
-        ids = new Set();
+    let round = reports.map((report, index) => ({ report, index }));
+    while (round.length > 0) {
+      // Per execution id, the report this round writes; the ones it stands for copy its result.
+      const effective = new Map<string, { report: ExecutionReport; index: number }>();
+      const folded = new Map<number, number>();
+      const later: typeof round = [];
+      for (const item of round) {
+        const current = effective.get(item.report.executionId);
+        if (!current) {
+          effective.set(item.report.executionId, item);
+        } else if (current.report.status === 'running' || sameReport(current.report, item.report)) {
+          // A final report also records the start; a repeat is the report it repeats.
+          if (current.report.status === 'running') {
+            folded.set(current.index, item.index);
+            effective.set(item.report.executionId, item);
+          } else {
+            folded.set(item.index, current.index);
+          }
+        } else {
+          later.push(item);
+        }
       }
-      chunk.push({ report, index });
-      ids.add(report.executionId);
+      const items = [...effective.values()].sort((a, b) => a.index - b.index);
+      const chunks: (typeof items)[] = [];
+      for (let i = 0; i < items.length; i += REPORTS_PER_TXN) {
+        chunks.push(items.slice(i, i + REPORTS_PER_TXN));
+      }
+      await Promise.all(chunks.map((chunk) => this.writeChunk(group, workerId, chunk, results)));
+      for (const [index, standsFor] of resolveFolds(folded)) {
+        const result = results.get(standsFor)!;
+        results.set(index, { ...result, executionId: reports[index].executionId });
+      }
+      round = later;
     }
-    if (chunk.length > 0) await this.writeChunk(group, workerId, chunk, results);
     return reports.map((_, index) => results.get(index)!);
   }
 
@@ -201,6 +227,20 @@ export class ReportService {
       ],
     };
   }
+}
+
+/** Both say the same: a retried report (the text of output and error included). */
+function sameReport(a: ExecutionReport, b: ExecutionReport): boolean {
+  return a.status === b.status && a.output === b.output && a.error === b.error;
+}
+
+/** Follows chains of folds (running -> running -> succeeded) to the report that was written. */
+function resolveFolds(folded: Map<number, number>): [number, number][] {
+  return [...folded.keys()].map((index) => {
+    let target = folded.get(index)!;
+    while (folded.has(target)) target = folded.get(target)!;
+    return [index, target];
+  });
 }
 
 function notFound(report: ExecutionReport): Decision {

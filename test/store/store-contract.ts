@@ -380,7 +380,7 @@ export function describeStoreContract(
 
     describe('watch', () => {
       it('delivers every change under the prefix in order, one call per revision', async () => {
-        const recorder = await record('w/');
+        const recorder = await record('w/', { prevKv: true });
         const first = await store.put('w/a', '1');
         await store.put('elsewhere/a', 'ignored');
         await store.put('w/a', '2');

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ForestWorker } from './forest-worker';
 import { ForestWorkerConfigError } from './forest-worker.errors';
@@ -97,6 +98,29 @@ describe('ForestWorker', () => {
     await finished(node, a.executionId);
     expect(startedAt[0]).toBeGreaterThanOrEqual(scheduledMs);
     expect(startedAt[0] - scheduledMs).toBeLessThan(200);
+  });
+
+  it('holds many early assignments without a listener each, and leaves them unstarted on stop', async () => {
+    const node = await fakeNode();
+    let started = 0;
+    const worker = newWorker({
+      nodes: [node.url],
+      concurrency: 50,
+      handlers: { later: () => void started++ },
+    });
+    await worker.start();
+    const scheduledMs = Date.now() + 60_000;
+    for (let i = 0; i < 40; i++) node.assign({ target: 'later', scheduledMs });
+    await node.waitFor(() => worker.status.running === 40, 'forty assignments to be held');
+    // Holding costs a timer, not a listener on the worker's lifecycle signal (which would
+    // make each removal a scan and warn of a leak past ten).
+    const lifecycle = (worker as unknown as { lifecycle: AbortController }).lifecycle;
+    expect(getEventListeners(lifecycle.signal, 'abort').length).toBeLessThan(5);
+    const stopping = Date.now();
+    await worker.stop({ timeoutMs: 5000 });
+    expect(Date.now() - stopping).toBeLessThan(2000);
+    expect(started).toBe(0);
+    expect(worker.status).toMatchObject({ state: 'stopped', running: 0, started: 0 });
   });
 
   it('registers, polls, runs a handler, reports running then succeeded, and heartbeats', async () => {
@@ -397,16 +421,35 @@ describe('ForestWorker', () => {
     node.releaseReports();
     await Promise.all(ids.map((id) => finished(node, id)));
     const sent = node.reportBatches.flat();
-    expect(sent).toHaveLength(10);
+    // The first `running` went out at once; the other four were still queued when their
+    // handlers finished, so only their final reports (which record the start too) are sent.
+    expect(sent).toHaveLength(6);
     expect(node.reportBatches.length).toBeLessThanOrEqual(3);
     expect(Math.max(...node.reportBatches.map((b) => b.length))).toBeGreaterThanOrEqual(5);
-    // Per execution, `running` goes before the final report.
-    for (const id of ids) {
-      expect(sent.filter((r) => r.executionId === id).map((r) => r.status)).toEqual([
-        'running',
-        'succeeded',
-      ]);
-    }
+    const statuses = (id: string) => sent.filter((r) => r.executionId === id).map((r) => r.status);
+    // `running` goes before the final report.
+    expect(statuses(ids[0])).toEqual(['running', 'succeeded']);
+    for (const id of ids.slice(1)) expect(statuses(id)).toEqual(['succeeded']);
+    expect(worker.status.pendingReports).toBe(0);
+  });
+
+  it('sends the `running` report of a long handler before it finishes', async () => {
+    const node = await fakeNode();
+    let finish!: () => void;
+    const worker = newWorker({
+      nodes: [node.url],
+      handlers: { slow: () => new Promise<void>((resolve) => (finish = resolve)) },
+    });
+    await worker.start();
+    const { executionId } = node.assign({ target: 'slow' });
+    await node.waitFor(
+      () => node.reportBatches.flat().some((r) => r.executionId === executionId),
+      'the running report',
+    );
+    expect(node.reportBatches.flat()).toEqual([{ executionId, status: 'running' }]);
+    finish();
+    await finished(node, executionId);
+    expect(node.reportBatches.flat().map((r) => r.status)).toEqual(['running', 'succeeded']);
   });
 
   it('retries reports after 5xx answers', async () => {

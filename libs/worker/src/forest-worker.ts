@@ -98,6 +98,8 @@ export class ForestWorker {
   private readonly runs = new Map<string, Run>();
   private readonly startedIds = new Set<string>();
   private slotWaiters: Array<() => void> = [];
+  /** Early assignments waiting for their scheduled time: call with false to give them up. */
+  private readonly holds = new Set<(due: boolean) => void>();
   private stopping: Promise<void> | undefined;
   private readonly counters = { started: 0, succeeded: 0, failed: 0, droppedReports: 0 };
 
@@ -398,18 +400,43 @@ export class ForestWorker {
     }
   }
 
+  /**
+   * Resolves true once the wall clock reaches `dueMs`, or false as soon as the worker starts
+   * stopping. Timers count whole milliseconds of the monotonic clock, so one can come due a
+   * fraction of a millisecond before the wall clock reaches the time (or more, if the clock
+   * was adjusted); a handler must never start before its scheduled time (a daily job would
+   * see the previous day), so the hold re-arms for what is left. One timer per hold and no
+   * listener on the lifecycle signal: at thousands of fires per second a worker holds
+   * thousands of early assignments, and a listener each would make every removal a scan
+   * (and warn of a leak past ten).
+   */
+  private holdUntil(dueMs: number): Promise<boolean> {
+    if (this.lifecycle.signal.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let timer: NodeJS.Timeout;
+      const release = (due: boolean) => {
+        clearTimeout(timer);
+        this.holds.delete(release);
+        resolve(due);
+      };
+      const arm = () => {
+        const left = dueMs - Date.now();
+        if (left <= 0) return release(true);
+        timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      };
+      this.holds.add(release);
+      arm();
+    });
+  }
+
   private async execute(run: Run, handler: ForestJobHandler): Promise<void> {
     const { assignment, controller, output } = run;
     // The leader writes fires ahead of time (its fire lookahead), so an assignment can
     // arrive before its scheduled time: hold it in its slot and start on time. Stopping
     // meanwhile leaves it unstarted: the node moves it to another worker when we leave.
-    const early = assignment.scheduledMs - Date.now();
-    if (early > 0) {
-      await sleep(Math.min(early, MAX_TIMER_MS), this.lifecycle.signal);
-      if (this.lifecycle.signal.aborted) {
-        this.startedIds.delete(assignment.executionId);
-        return;
-      }
+    if (assignment.scheduledMs > Date.now() && !(await this.holdUntil(assignment.scheduledMs))) {
+      this.startedIds.delete(assignment.executionId);
+      return;
     }
     this.counters.started++;
     this.reports.enqueue({ executionId: assignment.executionId, status: 'running' });
@@ -541,6 +568,7 @@ export class ForestWorker {
     }
     this.state = 'stopping';
     this.lifecycle.abort();
+    for (const release of [...this.holds]) release(false);
     this.pollAbort?.abort();
     this.notifySlot();
 

@@ -29,6 +29,8 @@ interface QueuedReport {
   report: ExecutionReport;
   /** Send it alone: it was in a batch a node rejected as a whole (400, 413). */
   solo: boolean;
+  /** A `running` report whose final report was queued before it went out: not sent. */
+  superseded?: boolean;
 }
 
 /**
@@ -36,9 +38,17 @@ interface QueuedReport {
  * every report queued while a request is in flight goes in the next one. Reports are kept
  * (in order) and retried on network errors and while the worker re-registers; the node's
  * `conflict` / `not_found` outcomes drop them.
+ *
+ * A `running` report still queued when its execution's final report arrives is not sent:
+ * the final one records the start too, and a fast handler's two reports would otherwise
+ * travel (and be decided) together anyway.
  */
 export class ReportSender {
   private queue: QueuedReport[] = [];
+  /** Queued `running` reports not yet sent, by execution id. */
+  private readonly queuedRunning = new Map<string, QueuedReport>();
+  /** Superseded reports still in `queue`. */
+  private superseded = 0;
   private inFlight = 0;
   private pumping = false;
   private idleWaiters: Array<() => void> = [];
@@ -48,11 +58,21 @@ export class ReportSender {
 
   /** Reports queued or in flight. */
   get pending(): number {
-    return this.queue.length + this.inFlight;
+    return this.queue.length - this.superseded + this.inFlight;
   }
 
   enqueue(report: ExecutionReport): void {
-    this.queue.push({ report, solo: false });
+    if (report.status !== 'running') {
+      const running = this.queuedRunning.get(report.executionId);
+      if (running) {
+        running.superseded = true;
+        this.superseded++;
+        this.queuedRunning.delete(report.executionId);
+      }
+    }
+    const item: QueuedReport = { report, solo: false };
+    this.queue.push(item);
+    if (report.status === 'running') this.queuedRunning.set(report.executionId, item);
     void this.pump();
   }
 
@@ -75,8 +95,10 @@ export class ReportSender {
   /** Gives up what is queued and stops retrying. */
   close(): void {
     this.closing.abort();
-    const left = this.queue;
+    const left = this.queue.filter((item) => !item.superseded);
     this.queue = [];
+    this.queuedRunning.clear();
+    this.superseded = 0;
     for (const { report } of left) {
       this.deps.dropped(report, 'undeliverable', 'the worker stopped before it could be sent');
     }
@@ -90,6 +112,7 @@ export class ReportSender {
     try {
       while (this.queue.length > 0 && !this.closing.signal.aborted) {
         const batch = this.takeBatch();
+        if (batch.length === 0) continue; // only superseded reports were left
         this.inFlight = batch.length;
         let retry: 'now' | 'later' | undefined;
         try {
@@ -120,18 +143,35 @@ export class ReportSender {
   }
 
   private takeBatch(): QueuedReport[] {
-    if (this.queue[0].solo) return this.queue.splice(0, 1);
+    const batch: QueuedReport[] = [];
     let chars = 0;
-    let count = 0;
-    while (count < this.queue.length && count < MAX_BATCH_REPORTS) {
-      const item = this.queue[count];
-      if (item.solo) break;
+    let taken = 0;
+    for (; taken < this.queue.length && batch.length < MAX_BATCH_REPORTS; taken++) {
+      const item = this.queue[taken];
+      if (item.superseded) {
+        this.superseded--;
+        continue;
+      }
+      if (item.solo) {
+        // Alone: as the first of a batch, else it waits for the next one.
+        if (batch.length === 0) {
+          batch.push(item);
+          taken++;
+        }
+        break;
+      }
       const size = approxSize(item.report);
-      if (count > 0 && chars + size > MAX_BATCH_CHARS) break;
+      if (batch.length > 0 && chars + size > MAX_BATCH_CHARS) break;
       chars += size;
-      count++;
+      batch.push(item);
     }
-    return this.queue.splice(0, count);
+    this.queue.splice(0, taken);
+    for (const item of batch) {
+      if (this.queuedRunning.get(item.report.executionId) === item) {
+        this.queuedRunning.delete(item.report.executionId);
+      }
+    }
+    return batch;
   }
 
   private settle(batch: QueuedReport[], results: ReportResult[] | undefined): void {

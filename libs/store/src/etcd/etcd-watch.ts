@@ -38,6 +38,7 @@ export class EtcdWatch implements Watch {
     private readonly prefix: string,
     private readonly handlers: WatchHandlers,
     fromRevision: number | undefined,
+    private readonly withPrevKv: boolean,
     private readonly logger: WatchLogger,
     /** Told once when the watch ends (cancelled or failed), so the store forgets it. */
     private readonly onEnded: (watch: EtcdWatch) => void,
@@ -110,7 +111,7 @@ export class EtcdWatch implements Watch {
       create_request: {
         ...this.codec.prefixRange(this.prefix),
         start_revision: this._lastRevision >= 0 ? this._lastRevision + 1 : undefined,
-        prev_kv: true,
+        prev_kv: this.withPrevKv,
         progress_notify: true,
       },
     });

@@ -197,6 +197,7 @@ export class EtcdStore implements CoordinationStore {
       prefix,
       handlers,
       options.fromRevision,
+      options.prevKv ?? false,
       this.logger,
       (ended) => this.watches.delete(ended),
     );
@@ -251,6 +252,9 @@ function clientOptions(options: EtcdStoreOptions): IOptions {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
+      // The default 64 KiB window lets busy watch streams fall behind (etcd marks them
+      // slow and they lag by seconds); a larger window keeps them flowing.
+      'grpc-node.flow_control_window': 16 * 1024 * 1024,
     },
     faultHandling: {
       // etcd3's default breaker stays open 5 s after three failures; after an etcd restart

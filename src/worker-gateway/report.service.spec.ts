@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ExecutionRecord,
+  executionId,
+  executionKeyOf,
+  Keyspace,
+  scheduledExecKey,
+} from '@forest/protocol';
+import { EmbeddedStore, TxnRequest } from '@forest/store';
+import { ForestConfig } from '../config/forest.config';
+import { assignmentOf, newExecution, transition } from '../execution/execution-record';
+import { ReportService } from './report.service';
+
+const G = 'g';
+const W = 'w1';
+
+describe('ReportService', () => {
+  let dataDir: string;
+  let store: EmbeddedStore;
+  let service: ReportService;
+  let txns: TxnRequest[];
+
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'forest-reports-'));
+    store = await EmbeddedStore.open({ dataDir });
+    txns = [];
+    const counting = new Proxy(store, {
+      get: (target, name) => {
+        const value: unknown = Reflect.get(target, name);
+        if (name === 'txn') {
+          return (request: TxnRequest) => {
+            txns.push(request);
+            return target.txn(request);
+          };
+        }
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    service = new ReportService(counting, { nodeId: 'n1' } as ForestConfig);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** An execution assigned to W, as a fire writes it; returns its id. */
+  async function assigned(n: number): Promise<string> {
+    const id = executionId('job', scheduledExecKey(n));
+    const pending = newExecution(
+      {
+        id,
+        jobId: 'job',
+        jobName: 'job',
+        group: G,
+        target: 't',
+        params: null,
+        trigger: 'schedule',
+        attempt: 1,
+        scheduledMs: n,
+        catchUp: false,
+        firedBy: { node: 'n1', token: 1 },
+        timeoutMs: 0,
+      },
+      Date.now(),
+      'n1',
+    );
+    const record = transition(pending, 'assigned', Date.now(), 'n1', { worker: W });
+    await store.put(executionKeyOf(id)!, JSON.stringify(record));
+    await store.put(
+      Keyspace.assignment(G, W, id),
+      JSON.stringify(assignmentOf(record, W, new Date().toISOString())),
+    );
+    return id;
+  }
+
+  const record = async (id: string) =>
+    JSON.parse((await store.get(executionKeyOf(id)!))!.value) as ExecutionRecord;
+
+  it('writes a batch holding the running and the final report of the same executions in one txn', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, n) => assigned(1000 + n)));
+    const reports = ids.flatMap((id) => [
+      { executionId: id, status: 'running' as const },
+      { executionId: id, status: 'succeeded' as const, output: `out ${id}` },
+    ]);
+    const results = await service.report(G, W, reports);
+    expect(results).toEqual(
+      reports.map((r) => ({ executionId: r.executionId, outcome: 'accepted' })),
+    );
+    // One read and one write, not a pair per execution.
+    expect(txns.filter((t) => t.success.some((op) => op.type !== 'get'))).toHaveLength(1);
+    for (const id of ids) {
+      const done = await record(id);
+      expect(done).toMatchObject({ status: 'succeeded', output: `out ${id}`, worker: W });
+      expect(done.timeline.map((t) => t.status)).toEqual([
+        'pending',
+        'assigned',
+        'running',
+        'succeeded',
+      ]);
+      expect(await store.get(Keyspace.assignment(G, W, id))).toBeUndefined();
+    }
+  });
+
+  it('decides a report that contradicts an earlier one of the same batch after it (conflict)', async () => {
+    const id = await assigned(1);
+    const results = await service.report(G, W, [
+      { executionId: id, status: 'succeeded' },
+      { executionId: id, status: 'succeeded' },
+      { executionId: id, status: 'failed', error: 'boom' },
+      { executionId: id, status: 'running' },
+    ]);
+    expect(results.map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'conflict', 'accepted']);
+    expect(await record(id)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('gives every report of a batch its own outcome across several txns', async () => {
+    const ids = await Promise.all(Array.from({ length: 130 }, (_, n) => assigned(2000 + n)));
+    const results = await service.report(G, W, [
+      ...ids.map((id) => ({ executionId: id, status: 'running' as const })),
+      { executionId: 'job~999', status: 'succeeded' },
+    ]);
+    expect(results.slice(0, 130).every((r) => r.outcome === 'accepted')).toBe(true);
+    expect(results[130]).toMatchObject({ executionId: 'job~999', outcome: 'not_found' });
+    expect((await record(ids[129])).status).toBe('running');
+  });
+});
