@@ -470,7 +470,9 @@ async function fireBench(jobCount: number, lookaheadMs: number): Promise<FireFig
 
     // Measure whole seconds: scheduled times in [from, to).
     await sleep(WARMUP_S * 1000);
-    const from = Math.ceil((Date.now() + 1) / 1000) * 1000;
+    // Fires are committed up to the lookahead early: start the window after it, so every
+    // fire of the window's first second is committed after the listener below is added.
+    const from = Math.ceil((Date.now() + 1 + lookaheadMs) / 1000) * 1000;
     const to = from + MEASURE_S * 1000;
     const lags: number[] = [];
     const perSecond: number[][] = Array.from({ length: MEASURE_S }, () => []);
