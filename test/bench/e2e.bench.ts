@@ -24,12 +24,11 @@
  * its end, also on failure. Overrides for quick runs: BENCH_E2E_RATES=100,1000
  * BENCH_E2E_WORKERS=4 BENCH_E2E_MEASURE_S=10 BENCH_E2E_SLOTS=<capacity per worker>.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { ExecutionRecord, GroupRecord, JobRecord, Keyspace } from '@forest/protocol';
 import { CoordinationStore, EtcdStore, rangePages, TxnOp } from '@forest/store';
 import { EtcdHarness } from '../support/etcd-harness';
+import { percentile, printTable, processCpuMicros, runBenchmark, sleep } from './bench-support';
 import { NodeProcess } from '../support/node-process';
 import { WorkerProcess } from '../support/worker-process';
 
@@ -71,15 +70,6 @@ function slotsPerWorker(rate: number): number {
   return override || Math.min(10_000, Math.max(100, Math.ceil((rate * 8) / WORKERS)));
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
-}
-
 function ms(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(0)} ms` : 'n/a';
 }
@@ -93,19 +83,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
-  }
-}
-
-/** utime + stime of a process in µs, from /proc (Linux); undefined elsewhere. */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
-function processCpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
   }
 }
 
@@ -427,14 +404,7 @@ async function main(): Promise<void> {
       ],
     );
   }
-  console.log('');
-  console.log(`${'figure'.padEnd(40)} ${'measured'.padStart(18)}  target`);
-  for (const [name, value, target] of rows) {
-    console.log(`${name.padEnd(40)} ${value.padStart(18)}  ${target}`);
-  }
+  printTable(rows, 40, 18);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -13,9 +13,7 @@
  * Every section runs on its own etcd, which is stopped (and its data dir removed) at the
  * end of the section, also on failure.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
@@ -29,6 +27,7 @@ import { PlannerService } from '../../src/planner/planner.service';
 import { CronSchedule } from '../../src/schedule/cron-schedule';
 import { startTestApp, TestApp } from '../support/app-harness';
 import { EtcdHarness } from '../support/etcd-harness';
+import { percentile, printTable, processCpuMicros, runBenchmark, sleep } from './bench-support';
 
 const LOAD_JOBS = 100_000;
 const LOAD_GROUPS = 50;
@@ -106,10 +105,6 @@ const FSYNC_METRIC = 'etcd_disk_wal_fsync_duration_seconds';
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function gc(): void {
   // Twice: the first pass may only finalize what the second frees.
   globalThis.gc?.();
@@ -119,11 +114,6 @@ function gc(): void {
 function heapUsed(): number {
   gc();
   return process.memoryUsage().heapUsed;
-}
-
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 }
 
 /** Puts every key/value in txns of PUTS_PER_TXN, WRITE_LANES txns at a time. */
@@ -177,21 +167,6 @@ function jobRecord(fields: {
 
 function groupRecord(name: string, now: string): GroupRecord {
   return { name, remark: '', createdAt: now, updatedAt: now };
-}
-
-/** utime + stime of a process in µs, from /proc (Linux); undefined elsewhere. */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
-function processCpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-    return (ticks * 1_000_000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A histogram of etcd's /metrics: cumulative bucket counts by upper bound, sum and count. */
@@ -641,14 +616,7 @@ async function main(): Promise<void> {
       ],
     );
   }
-  console.log('');
-  console.log(`${'figure'.padEnd(44)} ${'measured'.padStart(10)}  target`);
-  for (const [name, value, target] of rows) {
-    console.log(`${name.padEnd(44)} ${value.padStart(10)}  ${target}`);
-  }
+  printTable(rows, 44, 10);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -1,0 +1,46 @@
+/* Helpers the benchmarks share: percentiles, process CPU from /proc, the summary table. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** The q-quantile of ascending `sorted` (NaN when empty). */
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/** utime + stime of a process in µs, from /proc (Linux); undefined elsewhere. */
+export function processCpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    return (ticks * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prints the closing table of a benchmark: figure, measured value, target. */
+export function printTable(rows: [string, string, string][], nameWidth = 44, valueWidth = 12) {
+  console.log('');
+  console.log(`${'figure'.padEnd(nameWidth)} ${'measured'.padStart(valueWidth)}  target`);
+  for (const [name, value, target] of rows) {
+    console.log(`${name.padEnd(nameWidth)} ${value.padStart(valueWidth)}  ${target}`);
+  }
+}
+
+/** Runs a benchmark's main and exits non-zero (with the error) if it fails. */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
