@@ -10,6 +10,7 @@ import {
 import {
   Compare,
   CoordinationStore,
+  getMany,
   KeyValue,
   rangeAll,
   TxnOp,
@@ -385,15 +386,10 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
   }
 
   private async recoverBatch(group: string, workerId: string, ids: string[]): Promise<boolean> {
-    const gets: TxnOp[] = ids.flatMap((id) => [
-      { type: 'get' as const, key: Keyspace.assignment(group, workerId, id) },
-      { type: 'get' as const, key: executionKeyOf(id) ?? Keyspace.execution('-', id) },
-    ]);
-    const read = await this.store.txn({ compare: [], success: gets });
-    const kvAt = (i: number) => {
-      const result = read.results[i];
-      return result.type === 'get' ? result.kv : undefined;
-    };
+    const kvs = await getMany(
+      this.store,
+      ids.flatMap((id) => [Keyspace.assignment(group, workerId, id), executionKeyOf(id)]),
+    );
     const compare: Compare[] = [];
     const success: TxnOp[] = [];
     const now = Date.now();
@@ -401,8 +397,8 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     let lost = 0;
     let moved = 0;
     ids.forEach((id, i) => {
-      const assignmentKv = kvAt(2 * i);
-      const executionKv = kvAt(2 * i + 1);
+      const assignmentKv = kvs[2 * i];
+      const executionKv = kvs[2 * i + 1];
       if (!assignmentKv) return; // finished, or never committed (a reservation)
       compare.push({
         key: assignmentKv.key,
@@ -449,15 +445,8 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     return result.succeeded;
   }
 
-  private async readExecutions(ids: string[]): Promise<(KeyValue | undefined)[]> {
-    const read = await this.store.txn({
-      compare: [],
-      success: ids.map((id) => ({
-        type: 'get' as const,
-        key: executionKeyOf(id) ?? Keyspace.execution('-', id),
-      })),
-    });
-    return read.results.map((result) => (result.type === 'get' ? result.kv : undefined));
+  private readExecutions(ids: string[]): Promise<(KeyValue | undefined)[]> {
+    return getMany(this.store, ids.map(executionKeyOf));
   }
 }
 

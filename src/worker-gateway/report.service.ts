@@ -7,7 +7,7 @@ import {
   Keyspace,
   ReportResult,
 } from '@forest/protocol';
-import { Compare, CoordinationStore, KeyValue, TxnOp } from '@forest/store';
+import { Compare, CoordinationStore, getMany, KeyValue, TxnOp } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { isFinal, transition } from '../execution/execution-record';
 import { InjectStore } from '../store/store.tokens';
@@ -135,27 +135,17 @@ export class ReportService {
 
   /** Reads the executions and assignments the reports are about and decides each one. */
   private async decide(group: string, workerId: string, reports: ExecutionReport[]) {
-    const gets: TxnOp[] = [];
-    const slot: number[] = [];
-    reports.forEach((report, i) => {
-      const execution = executionKeyOf(report.executionId);
-      if (execution === undefined) return; // malformed id: not_found, nothing to read
-      slot[i] = gets.length;
-      gets.push(
-        { type: 'get', key: execution },
-        { type: 'get', key: Keyspace.assignment(group, workerId, report.executionId) },
-      );
-    });
-    const read = gets.length > 0 ? await this.store.txn({ compare: [], success: gets }) : undefined;
-    const kv = (i: number): KeyValue | undefined => {
-      const result = read?.results[i];
-      return result?.type === 'get' ? result.kv : undefined;
-    };
+    // Per report: its execution (undefined for a malformed id: not_found), its assignment.
+    const kvs = await getMany(
+      this.store,
+      reports.flatMap((report) => [
+        executionKeyOf(report.executionId),
+        Keyspace.assignment(group, workerId, report.executionId),
+      ]),
+    );
     const now = Date.now();
     return reports.map((report, i) =>
-      slot[i] === undefined
-        ? notFound(report)
-        : this.decideOne(workerId, report, kv(slot[i]), kv(slot[i] + 1), now),
+      this.decideOne(workerId, report, kvs[2 * i], kvs[2 * i + 1], now),
     );
   }
 

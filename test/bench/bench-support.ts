@@ -1,6 +1,7 @@
 /* Helpers the benchmarks share: percentiles, process CPU from /proc, the summary table. */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CoordinationStore, TxnOp } from '@forest/store';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -43,4 +44,23 @@ export function runBenchmark(main: () => Promise<void>): void {
     console.error(error);
     process.exit(1);
   });
+}
+
+/** Puts every key/value in txns of `perTxn` puts, `lanes` txns at a time. */
+export async function putAll(
+  store: CoordinationStore,
+  kvs: [string, string][],
+  perTxn = 100,
+  lanes = 8,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < kvs.length) {
+      const batch = kvs.slice(next, next + perTxn);
+      next += perTxn;
+      const success: TxnOp[] = batch.map(([key, value]) => ({ type: 'put', key, value }));
+      await store.txn({ compare: [], success });
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
 }

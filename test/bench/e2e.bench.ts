@@ -26,9 +26,16 @@
  */
 import { cpus } from 'node:os';
 import { ExecutionRecord, GroupRecord, JobRecord, Keyspace } from '@forest/protocol';
-import { CoordinationStore, EtcdStore, rangePages, TxnOp } from '@forest/store';
+import { EtcdStore, rangePages } from '@forest/store';
 import { EtcdHarness } from '../support/etcd-harness';
-import { percentile, printTable, processCpuMicros, runBenchmark, sleep } from './bench-support';
+import {
+  percentile,
+  printTable,
+  processCpuMicros,
+  putAll,
+  runBenchmark,
+  sleep,
+} from './bench-support';
 import { NodeProcess } from '../support/node-process';
 import { WorkerProcess } from '../support/worker-process';
 
@@ -100,20 +107,6 @@ async function etcdWatchBacklog(
   } catch {
     return undefined;
   }
-}
-
-/** Puts every key/value in txns of PUTS_PER_TXN, WRITE_LANES txns at a time. */
-async function putAll(store: CoordinationStore, kvs: [string, string][]): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < kvs.length) {
-      const batch = kvs.slice(next, next + PUTS_PER_TXN);
-      next += PUTS_PER_TXN;
-      const success: TxnOp[] = batch.map(([key, value]) => ({ type: 'put', key, value }));
-      await store.txn({ compare: [], success });
-    }
-  };
-  await Promise.all(Array.from({ length: WRITE_LANES }, lane));
 }
 
 /** A per-second job as the API writes it (every default filled in). */
@@ -237,7 +230,7 @@ async function runRate(rate: number): Promise<Figures> {
       const record = jobRecord(id, now, new Date(activeSince).toISOString());
       jobs.push([Keyspace.job(id), JSON.stringify(record)]);
     }
-    await putAll(store, jobs);
+    await putAll(store, jobs, PUTS_PER_TXN, WRITE_LANES);
     await waitFor(
       'every job in the plan',
       async () => {

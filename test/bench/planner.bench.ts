@@ -18,7 +18,7 @@ import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { GroupRecord, JobRecord, JobStateRecord, Keyspace } from '@forest/protocol';
-import { CoordinationStore, EtcdStore, TxnOp } from '@forest/store';
+import { CoordinationStore, EtcdStore } from '@forest/store';
 import { systemClock } from '../../src/planner/clock';
 import { latestFires } from '../../src/planner/due-fires';
 import { Plan } from '../../src/planner/plan';
@@ -27,7 +27,14 @@ import { PlannerService } from '../../src/planner/planner.service';
 import { CronSchedule } from '../../src/schedule/cron-schedule';
 import { startTestApp, TestApp } from '../support/app-harness';
 import { EtcdHarness } from '../support/etcd-harness';
-import { percentile, printTable, processCpuMicros, runBenchmark, sleep } from './bench-support';
+import {
+  percentile,
+  printTable,
+  processCpuMicros,
+  putAll,
+  runBenchmark,
+  sleep,
+} from './bench-support';
 
 const LOAD_JOBS = 100_000;
 const LOAD_GROUPS = 50;
@@ -114,20 +121,6 @@ function gc(): void {
 function heapUsed(): number {
   gc();
   return process.memoryUsage().heapUsed;
-}
-
-/** Puts every key/value in txns of PUTS_PER_TXN, WRITE_LANES txns at a time. */
-async function putAll(store: CoordinationStore, kvs: [string, string][]): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < kvs.length) {
-      const batch = kvs.slice(next, next + PUTS_PER_TXN);
-      next += PUTS_PER_TXN;
-      const success: TxnOp[] = batch.map(([key, value]) => ({ type: 'put', key, value }));
-      await store.txn({ compare: [], success });
-    }
-  };
-  await Promise.all(Array.from({ length: WRITE_LANES }, lane));
 }
 
 function jobRecord(fields: {
@@ -308,7 +301,7 @@ async function loadBench(): Promise<LoadFigures> {
   try {
     let kvs: [string, string][] | undefined = loadDataset(Date.now());
     const writeStart = performance.now();
-    await putAll(writer, kvs);
+    await putAll(writer, kvs, PUTS_PER_TXN, WRITE_LANES);
     const writeS = (performance.now() - writeStart) / 1000;
     kvs = undefined;
 
@@ -440,7 +433,7 @@ async function fireBench(jobCount: number, lookaheadMs: number): Promise<FireFig
       });
       kvs.push([Keyspace.job(job.id), JSON.stringify(job)]);
     }
-    await putAll(writer, kvs);
+    await putAll(writer, kvs, PUTS_PER_TXN, WRITE_LANES);
     await waitFor('every job in the plan', () => planner.plan.size === jobCount, 20_000);
 
     // Measure whole seconds: scheduled times in [from, to).

@@ -5,3 +5,4 @@ export { EtcdStore, EtcdStoreOptions } from './etcd/etcd.store';
 export { LeaseKeeper, LeaseKeeperOptions } from './lease-keeper';
 export * from './embedded';
 export { rangeAll, rangePages, RangePagesOptions } from './range-all';
+export { getMany } from './get-many';
