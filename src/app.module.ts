@@ -1,6 +1,7 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AlertingModule } from './alerting/alerting.module';
 import { ForestExceptionFilter } from './common/forest-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { ForestConfigModule } from './config/config.module';
@@ -9,17 +10,21 @@ import { ElectionModule } from './election/election.module';
 import { ExecutionModule } from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { JobModule } from './job/job.module';
+import { BUILTIN_PLUGINS_DIR, loadPlugins, PluginLoadResult } from './plugins/plugin-loader';
+import { PluginsModule } from './plugins/plugins.module';
 import { PlannerModule } from './planner/planner.module';
 import { WorkerGatewayModule } from './worker-gateway/worker-gateway.module';
 import { StoreModule } from './store/store.module';
 
 /**
  * The scheduler node. Built from an already validated config so tests can start nodes
- * with any configuration without touching process.env.
+ * with any configuration without touching process.env. Plugins are loaded and checked
+ * here, before Nest starts: a bad plugin throws PluginLoadError naming it.
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: ForestConfig): DynamicModule {
+  static forRoot(config: ForestConfig, plugins?: PluginLoadResult): DynamicModule {
+    const loaded = plugins ?? loadConfiguredPlugins(config);
     return {
       module: AppModule,
       imports: [
@@ -34,12 +39,14 @@ export class AppModule {
           },
         }),
         StoreModule,
+        PluginsModule.forRoot(loaded),
         HealthModule,
         ElectionModule,
         JobModule,
         PlannerModule,
         ExecutionModule,
         WorkerGatewayModule,
+        AlertingModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
@@ -51,4 +58,16 @@ export class AppModule {
       ],
     };
   }
+}
+
+/** The plugins the config names: built-in, FOREST_PLUGIN_PATHS, FOREST_PLUGINS. */
+export function loadConfiguredPlugins(config: ForestConfig): PluginLoadResult {
+  const logger = new Logger('PluginLoader');
+  return loadPlugins({
+    builtinDir: BUILTIN_PLUGINS_DIR,
+    paths: config.pluginPaths,
+    packages: config.plugins,
+    onError: config.pluginOnError,
+    warn: (message) => logger.warn(message),
+  });
 }

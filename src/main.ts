@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { ConfigError, configHelp, loadConfig } from './config/forest.config';
+import { PluginLoadError } from './plugins/plugin.errors';
 
 async function bootstrap(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -35,6 +36,11 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
+  if (error instanceof PluginLoadError) {
+    // A plugin problem is the operator's to fix: the message names the plugin, no stack.
+    process.stderr.write(`Forest failed to start: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(
     `Forest failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
   );

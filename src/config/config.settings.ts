@@ -1,4 +1,5 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { isValidKeySegment } from '@forest/store';
 
@@ -50,6 +51,16 @@ function readableFile(raw: string | undefined): string | undefined {
   }
   return path;
 }
+
+/** A comma-separated list, blanks dropped. */
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+const NPM_PACKAGE = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 
 const ENDPOINT = /^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
@@ -244,6 +255,85 @@ export const SETTINGS = {
     description: 'How often the leader enforces execution retention, in seconds',
     defaultText: '60',
     parse: integer(1, 86_400, 60),
+  } satisfies SettingSpec<number>,
+  pluginPaths: {
+    env: 'FOREST_PLUGIN_PATHS',
+    description:
+      'Comma-separated directories whose sub-folders are plugins (loaded after the built-in plugins/)',
+    defaultText: '',
+    parse: (raw): readonly string[] => {
+      const dirs = list(raw);
+      for (const dir of dirs) {
+        let isDir = false;
+        try {
+          isDir = statSync(dir).isDirectory();
+        } catch {
+          // reported below
+        }
+        if (!isDir) throw new SettingError(`"${dir}" is not a readable directory`);
+      }
+      return Object.freeze(dirs.map((dir) => resolve(dir)));
+    },
+  } satisfies SettingSpec<readonly string[]>,
+  plugins: {
+    env: 'FOREST_PLUGINS',
+    description:
+      'Comma-separated npm packages that are plugins (resolved from the working directory)',
+    defaultText: '',
+    parse: (raw): readonly string[] => {
+      const names = list(raw);
+      for (const name of names) {
+        if (!NPM_PACKAGE.test(name)) throw new SettingError(`"${name}" is not an npm package name`);
+      }
+      return Object.freeze(names);
+    },
+  } satisfies SettingSpec<readonly string[]>,
+  pluginOnError: {
+    env: 'FOREST_PLUGIN_ON_ERROR',
+    description:
+      'What a plugin that cannot load does to the boot: fail (stop, naming it) or skip (log a warning)',
+    defaultText: 'fail',
+    parse: (raw): 'fail' | 'skip' => {
+      const value = optional(raw) ?? 'fail';
+      if (value !== 'fail' && value !== 'skip') {
+        throw new SettingError(`"${value}" is not allowed: use fail or skip`);
+      }
+      return value;
+    },
+  } satisfies SettingSpec<'fail' | 'skip'>,
+  pluginTimeoutMs: {
+    env: 'FOREST_PLUGIN_TIMEOUT_MS',
+    description:
+      'Longest a dispatch strategy may take to decide or to validate options; later counts as failed',
+    defaultText: '1000',
+    parse: integer(10, 60_000, 1000),
+  } satisfies SettingSpec<number>,
+  alertDefaultChannels: {
+    env: 'FOREST_ALERT_DEFAULT_CHANNELS',
+    description:
+      'Comma-separated alert channels that receive every alert (job alerts and cluster alerts)',
+    defaultText: 'log',
+    parse: (raw): readonly string[] => Object.freeze(raw === undefined ? ['log'] : list(raw)),
+  } satisfies SettingSpec<readonly string[]>,
+  alertTimeoutMs: {
+    env: 'FOREST_ALERT_TIMEOUT_MS',
+    description:
+      'Longest one alert delivery (retries included) may take before it counts as failed',
+    defaultText: '30000',
+    parse: integer(100, 600_000, 30_000),
+  } satisfies SettingSpec<number>,
+  alertRepeatWindowS: {
+    env: 'FOREST_ALERT_REPEAT_WINDOW_S',
+    description:
+      'Repeats of one alert (same job and event) within this window are held back and sent as one summary',
+    defaultText: '300',
+    parse: integer(0, 86_400, 300),
+  } satisfies SettingSpec<number>,
+  alertNoWorkerMs: {
+    env: 'FOREST_ALERT_NO_WORKER_MS',
+    description: 'An execution waiting this long for a worker raises a no_worker alert',
+    defaultText: '60000',
+    parse: integer(1000, 86_400_000, 60_000),
   } satisfies SettingSpec<number>,
   logLevel: {
     env: 'FOREST_LOG_LEVEL',

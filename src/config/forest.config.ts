@@ -31,7 +31,20 @@ export abstract class ForestConfig {
   abstract readonly executionKeepPerJob: number;
   abstract readonly executionMaxAgeH: number;
   abstract readonly retentionIntervalS: number;
+  abstract readonly pluginPaths: readonly string[];
+  abstract readonly plugins: readonly string[];
+  abstract readonly pluginOnError: 'fail' | 'skip';
+  abstract readonly pluginTimeoutMs: number;
+  abstract readonly alertDefaultChannels: readonly string[];
+  abstract readonly alertTimeoutMs: number;
+  abstract readonly alertRepeatWindowS: number;
+  abstract readonly alertNoWorkerMs: number;
   abstract readonly logLevel: SettingValues['logLevel'];
+  /**
+   * Every FOREST_* variable as it was at start-up, for plugins' own settings
+   * (PluginSettings): plugins read their variables without reaching for process.env.
+   */
+  abstract readonly env: Readonly<Record<string, string>>;
 }
 
 /** Every problem found in the environment, each naming its variable and what is allowed. */
@@ -58,7 +71,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): F
   const config = values as SettingValues;
   problems.push(...crossFieldProblems(config, env));
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(config);
+  const forestEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('FOREST_') && value !== undefined) forestEnv[name] = value;
+  }
+  return Object.freeze({ ...config, env: Object.freeze(forestEnv) });
 }
 
 /** Settings that only make sense together. */

@@ -5,6 +5,7 @@ import {
   executionKeyOf,
   Keyspace,
   PendingEntry,
+  shardExecutionId,
   WorkerRecord,
 } from '@forest/protocol';
 import {
@@ -17,18 +18,29 @@ import {
   Watch,
   WatchEvent,
 } from '@forest/store';
-import { Subscription } from 'rxjs';
+import { Observable, Subject, Subscription } from 'rxjs';
+import { DispatchDecision, DispatchWorker } from '@forest/plugin-api';
 import { ForestConfig } from '../config/forest.config';
 import { LeadershipService } from '../election/leadership.service';
 import { assignmentOf, isFinal, pendingEntry, transition } from '../execution/execution-record';
 import { FirePlacement, FiringJob } from '../planner/fire-writer';
 import { InjectStore } from '../store/store.tokens';
-import { RoundRobin } from './round-robin';
+import { DispatchStrategies } from '../plugins/dispatch-strategies.service';
+import { isPromiseLike } from '../plugins/plugin-call';
+import { DispatchEvent } from './dispatch.events';
 import { SlotState, WorkerPool } from './worker-pool';
 
-/** Executions per dispatch txn: 2 compares and 3 writes each, under etcd's 128 ops. */
+/** Most executions one drain pass reads and decides. */
 const BATCH = 40;
+/** etcd's (and the embedded store's) limit on compares and on ops per txn branch. */
+const MAX_TXN_OPS = 128;
 const RETRY_MS = 200;
+/** An execution its strategy declined waits this long before it is offered again. */
+const DECLINED_BACKOFF_MS = 500;
+/** How often the leader looks for executions waiting too long for a worker. */
+const NO_WORKER_SWEEP_MS = 5000;
+/** Strategy name of records written before strategies were plugins. */
+const DEFAULT_STRATEGY = 'round-robin';
 
 interface PendingItem {
   entry: PendingEntry;
@@ -36,41 +48,66 @@ interface PendingItem {
   modRevision: number;
   /** A dispatch txn for it is in flight. */
   busy: boolean;
+  /** Its strategy declined it: not offered again before this time (epoch ms). */
+  declinedUntil?: number;
+  /** Why it still waits, as its strategy last said. */
+  reason?: string;
+  /** A no_worker event was sent for it. */
+  reported?: boolean;
+}
+
+/** One execution the drain will assign: to one worker, or fanned out as shards. */
+interface Placement {
+  item: PendingItem;
+  kv: KeyValue;
+  record: ExecutionRecord;
+  workerIds: string[];
 }
 
 /**
- * Dispatch, on the leader: which worker runs each execution.
+ * Dispatch, on the leader: which worker runs each execution, as the job's dispatch
+ * strategy (a plugin, see DispatchStrategies) decides among the group's live workers.
  *
- * - Fires: the planner asks `place()` while it builds a fire txn; a live worker of the
- *   job's group that declared its target and has a free slot gets it (round robin), and
- *   the fire txn writes the assignment itself.
- * - `pending/` (fires nobody could take, manual triggers, work moved off dead workers): a
- *   drain per group assigns them in fenced, batched txns whenever a worker joins or a slot
- *   frees up.
+ * - Fires: the planner asks `place()` while it builds a fire txn; when the strategy answers
+ *   synchronously with one worker that has a free slot, the fire txn writes the
+ *   assignment itself. Everything else (no free worker, a broadcast, an asynchronous
+ *   strategy) is written to `pending/`.
+ * - `pending/` (those fires, manual triggers, work moved off dead workers): a drain per
+ *   group reads the executions, asks their strategies, and assigns them in fenced,
+ *   batched txns whenever a worker joins or a slot frees up. A broadcast becomes one
+ *   execution record per shard in the same txn.
  * - Dead workers (lease expired, or left): their unstarted assignments go back to
  *   `pending/` (and on to another worker), their running ones become `lost`.
  *
  * Slots are reserved in memory when a dispatch is decided, so no worker ever holds more
- * assigned + running executions than its capacity.
+ * assigned + running executions than its capacity, whatever a strategy answers.
  */
 @Injectable()
 export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(Dispatcher.name);
   private readonly pool = new WorkerPool();
-  private readonly strategy = new RoundRobin();
   private readonly pending = new Map<string, Map<string, PendingItem>>();
   private readonly drainQueued = new Set<string>();
   private readonly draining = new Set<string>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly events = new Subject<DispatchEvent>();
+  /** Workers, by group/id, that said goodbye: their disappearance is not a loss. */
+  private readonly leaving = new Set<string>();
   private watches: Watch[] = [];
   private subscription?: Subscription;
   private generation = 0;
   private ready = false;
   private retryTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
+
+  /** Lost workers and executions, and executions waiting too long (leader only). */
+  readonly events$: Observable<DispatchEvent> = this.events.asObservable();
 
   constructor(
     @InjectStore() private readonly store: CoordinationStore,
     private readonly leadership: LeadershipService,
     private readonly config: ForestConfig,
+    private readonly strategies: DispatchStrategies,
   ) {}
 
   onModuleInit(): void {
@@ -83,6 +120,7 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
   async onModuleDestroy(): Promise<void> {
     this.subscription?.unsubscribe();
     await this.stop();
+    this.events.complete();
   }
 
   /** Live workers and their load as the leader sees them (empty on followers). */
@@ -90,17 +128,55 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     return this.ready;
   }
 
-  place(job: FiringJob, executionId: string): string | undefined {
+  place(job: FiringJob, executionId: string, scheduledMs: number): string | undefined {
     if (!this.ready) return undefined;
-    const worker = this.strategy.choose(job.group, this.pool.candidates(job.group, job.target));
-    if (!worker) return undefined;
-    worker.inbox.set(executionId, 'reserved');
-    return worker.record.id;
+    const strategy = job.dispatch.strategy;
+    if (!this.strategies.answersSynchronously(strategy)) return undefined;
+    if (!this.pool.hasFreeSlotFor(job.group, job.target)) return undefined;
+    const decision = this.strategies.decide(strategy, {
+      job: {
+        id: job.jobId,
+        name: job.name,
+        group: job.group,
+        target: job.target,
+        params: job.params,
+      },
+      execution: {
+        id: executionId,
+        jobId: job.jobId,
+        trigger: 'schedule',
+        attempt: 1,
+        scheduledMs,
+        params: job.params,
+      },
+      workers: this.offered(job.group, job.target),
+      options: job.dispatch.options,
+    });
+    // Asynchronous answers, broadcasts and refusals go through pending/ and the drain.
+    if (isPromiseLike(decision) || decision.type !== 'worker') return undefined;
+    return this.pool.reserve(job.group, decision.workerId, executionId)
+      ? decision.workerId
+      : undefined;
   }
 
   release(group: string, workerId: string, executionId: string): void {
     this.pool.release(group, workerId, executionId);
     this.scheduleDrain(group);
+  }
+
+  /** The group's workers for `target` as strategies see them. */
+  private offered(group: string, target: string): DispatchWorker[] {
+    return this.pool.eligible(group, target).map((w) => ({
+      id: w.record.id,
+      group: w.record.group,
+      host: w.record.host,
+      labels: w.record.labels,
+      capacity: w.record.capacity,
+      load: w.inbox.size,
+      running: w.running,
+      free: Math.max(0, w.record.capacity - w.inbox.size),
+      registeredAt: w.record.registeredAt,
+    }));
   }
 
   // ---- lifecycle: load on election, watch, stop on demotion ----
@@ -127,6 +203,9 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
       );
       this.recoverOrphans();
       for (const group of this.pending.keys()) this.scheduleDrain(group);
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = setInterval(() => this.reportLongWaits(), NO_WORKER_SWEEP_MS);
+      this.sweepTimer.unref();
     } catch (error) {
       if (generation !== this.generation) return;
       this.logger.warn(`dispatcher could not load (${String(error)}); retrying`);
@@ -141,6 +220,9 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
   private async stop(): Promise<void> {
     this.generation++;
     clearTimeout(this.retryTimer);
+    clearInterval(this.sweepTimer);
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
     this.reset();
     await this.cancelWatches();
   }
@@ -149,6 +231,7 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     this.ready = false;
     this.pool.clear();
     this.pending.clear();
+    this.leaving.clear();
   }
 
   private async load(prefix: string, apply: (kv: KeyValue) => void): Promise<number> {
@@ -189,17 +272,32 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
 
   private onWorkerPut(kv: KeyValue): void {
     const record = JSON.parse(kv.value) as WorkerRecord;
+    if (record.leavingAt) this.leaving.add(`${record.group}/${record.id}`);
+    const joined = !this.pool.get(record.group, record.id);
     this.pool.upsertWorker(record);
+    // A new worker may be what a declined execution was waiting for.
+    if (joined)
+      for (const item of this.pending.get(record.group)?.values() ?? []) delete item.declinedUntil;
     this.scheduleDrain(record.group);
   }
 
   private onWorkerEvent(event: WatchEvent): void {
     if (event.type === 'put') return this.onWorkerPut(event.kv);
     const [group, workerId] = event.kv.key.slice(Keyspace.workers.length).split('/');
-    const inbox = this.pool.removeWorker(group, workerId);
-    this.logger.warn(
-      `worker ${workerId} of group ${group} is gone; recovering ${inbox.size} execution(s)`,
-    );
+    const worker = this.pool.removeWorker(group, workerId);
+    const inbox = worker?.inbox ?? new Map<string, SlotState>();
+    const goodbye = this.leaving.delete(`${group}/${workerId}`);
+    if (goodbye) {
+      this.logger.log(
+        `worker ${workerId} of group ${group} left; recovering ${inbox.size} execution(s)`,
+      );
+    } else {
+      this.logger.warn(
+        `worker ${workerId} of group ${group} is gone; recovering ${inbox.size} execution(s)`,
+      );
+      if (worker)
+        this.events.next({ type: 'worker_lost', worker: worker.record, held: inbox.size });
+    }
     void this.recover(group, workerId, [...inbox.keys()]);
   }
 
@@ -251,6 +349,20 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     });
   }
 
+  /** Drains the group again at `atMs` (the earliest declined execution's next offer). */
+  private scheduleDrainAt(group: string, atMs: number): void {
+    if (this.retryTimers.has(group)) return;
+    const timer = setTimeout(
+      () => {
+        this.retryTimers.delete(group);
+        this.scheduleDrain(group);
+      },
+      Math.max(0, atMs - Date.now()),
+    );
+    timer.unref();
+    this.retryTimers.set(group, timer);
+  }
+
   private async drain(group: string): Promise<void> {
     if (!this.ready || this.draining.has(group)) return;
     this.draining.add(group);
@@ -258,33 +370,16 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     let again = false;
     try {
       for (;;) {
-        const batch: { item: PendingItem; workerId: string }[] = [];
-        // Targets no worker has a slot for in this pass: their items are skipped without a
-        // look at the workers, and the scan ends once no worker of the group has a free
-        // slot, so a long queue costs one pass per freed slot, not a pass per item.
-        const full = new Set<string>();
-        for (const item of this.pending.get(group)?.values() ?? []) {
-          if (item.busy || full.has(item.entry.target)) continue;
-          const worker = this.strategy.choose(
-            group,
-            this.pool.candidates(group, item.entry.target),
-          );
-          if (!worker) {
-            full.add(item.entry.target);
-            if (!this.pool.hasFreeSlot(group)) break;
-            continue;
-          }
-          worker.inbox.set(item.entry.executionId, 'reserved');
-          item.busy = true;
-          batch.push({ item, workerId: worker.record.id });
-          if (batch.length >= BATCH) break;
+        const items = this.nextItems(group);
+        if (items.length === 0 || generation !== this.generation) return;
+        for (const item of items) item.busy = true;
+        let progress: boolean;
+        try {
+          progress = await this.placeBatch(group, items, generation);
+        } finally {
+          for (const item of items) item.busy = false;
         }
-        if (batch.length === 0 || generation !== this.generation) return;
-        const ok = await this.assign(group, batch);
-        if (!ok) {
-          again = true;
-          return;
-        }
+        if (!progress) return;
       }
     } catch (error) {
       again = true;
@@ -297,52 +392,240 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     }
   }
 
-  /** One fenced txn moving a batch from pending/ to workers' inboxes. False: lost a race. */
-  private async assign(
+  /**
+   * Up to BATCH waiting executions worth offering now: not in a txn, not recently declined
+   * by their strategy, and of a target some worker has a free slot for. A long queue costs
+   * one pass per freed slot, not a strategy call per item.
+   */
+  private nextItems(group: string): PendingItem[] {
+    const now = Date.now();
+    const items: PendingItem[] = [];
+    const free = new Map<string, boolean>();
+    let nextOffer = Number.POSITIVE_INFINITY;
+    for (const item of this.pending.get(group)?.values() ?? []) {
+      if (item.busy) continue;
+      if (item.declinedUntil !== undefined && item.declinedUntil > now) {
+        nextOffer = Math.min(nextOffer, item.declinedUntil);
+        continue;
+      }
+      const target = item.entry.target;
+      let hasFree = free.get(target);
+      if (hasFree === undefined)
+        free.set(target, (hasFree = this.pool.hasFreeSlotFor(group, target)));
+      if (!hasFree) continue;
+      items.push(item);
+      if (items.length >= BATCH) break;
+    }
+    if (nextOffer !== Number.POSITIVE_INFINITY) this.scheduleDrainAt(group, nextOffer);
+    return items;
+  }
+
+  /**
+   * Reads the items' executions, asks their strategies (synchronous answers at once,
+   * asynchronous ones together, each under the plugin timeout), reserves the chosen slots
+   * and commits one fenced txn. False when nothing moved (all declined, or a lost race).
+   */
+  private async placeBatch(
     group: string,
-    batch: { item: PendingItem; workerId: string }[],
+    items: PendingItem[],
+    generation: number,
   ): Promise<boolean> {
-    const records = await this.readExecutions(batch.map(({ item }) => item.entry.executionId));
+    const kvs = await getMany(
+      this.store,
+      items.map((item) => executionKeyOf(item.entry.executionId)),
+    );
+    const stale: PendingItem[] = [];
+    const asked: {
+      item: PendingItem;
+      kv: KeyValue;
+      record: ExecutionRecord;
+      /** Reserved worker ids, a refusal, or a strategy's answer still to come. */
+      outcome: string[] | DispatchDecision | Promise<DispatchDecision>;
+    }[] = [];
+    items.forEach((item, i) => {
+      const kv = kvs[i];
+      const record = kv && (JSON.parse(kv.value) as ExecutionRecord);
+      if (!kv || !record || record.status !== 'pending') return void stale.push(item);
+      const dispatch = record.dispatch ?? { strategy: DEFAULT_STRATEGY, options: {} };
+      const decision = this.strategies.decide(dispatch.strategy, {
+        job: {
+          id: record.jobId,
+          name: record.jobName,
+          group,
+          target: record.target,
+          params: record.params,
+        },
+        execution: {
+          id: record.id,
+          jobId: record.jobId,
+          trigger: record.trigger,
+          attempt: record.attempt,
+          scheduledMs: record.scheduledMs,
+          params: record.params,
+          ...(record.shard ? { shard: record.shard } : {}),
+        },
+        workers: this.offered(group, record.target),
+        options: dispatch.options ?? {},
+      });
+      // A synchronous answer takes its slots now, so the next item sees them taken.
+      asked.push({
+        item,
+        kv,
+        record,
+        outcome: isPromiseLike(decision) ? decision : this.take(group, item, decision),
+      });
+    });
+    const placements: Placement[] = [];
+    for (const { item, kv, record, outcome } of asked) {
+      // Asynchronous answers were all asked for above and settle together.
+      const taken = isPromiseLike(outcome) ? this.take(group, item, await outcome) : outcome;
+      if (Array.isArray(taken)) placements.push({ item, kv, record, workerIds: taken });
+    }
+    if (generation !== this.generation) return false;
+    return this.commit(group, stale, placements);
+  }
+
+  /** Reserves the decision's slots: the worker ids, or the decision itself when declined. */
+  private take(
+    group: string,
+    item: PendingItem,
+    decision: DispatchDecision,
+  ): string[] | DispatchDecision {
+    const id = item.entry.executionId;
+    const workerIds =
+      decision.type === 'worker'
+        ? [decision.workerId]
+        : decision.type === 'shards'
+          ? [...decision.workerIds]
+          : [];
+    if (decision.type === 'none') return this.decline(item, decision.reason);
+    // Shard i of a broadcast has its own execution id; shard 0 keeps the fire's.
+    const slots = workerIds.map((workerId, i) => ({
+      workerId,
+      id: i === 0 ? id : shardExecutionId(id, i),
+    }));
+    const taken: typeof slots = [];
+    for (const slot of slots) {
+      if (!this.pool.reserve(group, slot.workerId, slot.id)) break;
+      taken.push(slot);
+    }
+    if (taken.length === slots.length) return workerIds;
+    // A worker filled up since the strategy looked (another item of this batch): not now.
+    for (const slot of taken) this.pool.release(group, slot.workerId, slot.id);
+    return decision;
+  }
+
+  private decline(item: PendingItem, reason: string): DispatchDecision {
+    item.reason = reason;
+    item.declinedUntil = Date.now() + DECLINED_BACKOFF_MS;
+    return { type: 'none', reason };
+  }
+
+  /**
+   * One fenced txn: drops stale pending entries and moves placements from pending/ to
+   * workers' inboxes (a broadcast writes a record per shard). Placements past the txn's
+   * op budget give their slots back and wait for the next pass.
+   */
+  private async commit(
+    group: string,
+    stale: PendingItem[],
+    placements: Placement[],
+  ): Promise<boolean> {
     const compare: Compare[] = [];
     const success: TxnOp[] = [];
     const now = Date.now();
     const at = new Date(now).toISOString();
-    batch.forEach(({ item, workerId }, i) => {
-      const id = item.entry.executionId;
-      const pendingKey = Keyspace.pendingExecution(group, id);
-      compare.push({ key: pendingKey, target: 'modRevision', op: '==', value: item.modRevision });
-      success.push({ type: 'delete', key: pendingKey });
-      const kv = records[i];
-      const record = kv && (JSON.parse(kv.value) as ExecutionRecord);
-      if (!kv || !record || record.status !== 'pending') {
-        // Gone or no longer waiting (cancelled): the pending entry is stale; drop it.
-        this.pool.release(group, workerId, id);
-        return;
+    const node = this.config.nodeId;
+    const dropPending = (item: PendingItem) => {
+      const key = Keyspace.pendingExecution(group, item.entry.executionId);
+      compare.push({ key, target: 'modRevision', op: '==', value: item.modRevision });
+      success.push({ type: 'delete', key });
+    };
+    for (const item of stale) dropPending(item);
+    const included: Placement[] = [];
+    const deferred: Placement[] = [];
+    for (const placement of placements) {
+      const shards = placement.workerIds.length;
+      // compares: pending + execution + a create check per extra shard; ops: delete + 2 per shard
+      const fits =
+        compare.length + 1 + shards <= MAX_TXN_OPS - 1 &&
+        success.length + 1 + 2 * shards <= MAX_TXN_OPS;
+      if (!fits) {
+        deferred.push(placement);
+        continue;
       }
+      included.push(placement);
+      const { item, kv, record, workerIds } = placement;
+      dropPending(item);
       compare.push({ key: kv.key, target: 'modRevision', op: '==', value: kv.modRevision });
-      const assigned = transition(record, 'assigned', now, this.config.nodeId, {
-        worker: workerId,
+      workerIds.forEach((workerId, index) => {
+        const shard = shards > 1 || record.shard ? { index, total: shards } : undefined;
+        const base: ExecutionRecord =
+          index === 0
+            ? { ...record, ...(shard && !record.shard ? { shard } : {}) }
+            : { ...record, id: shardExecutionId(record.id, index), shard };
+        const key = index === 0 ? kv.key : executionKeyOf(base.id)!;
+        if (index > 0) compare.push({ key, target: 'createRevision', op: '==', value: 0 });
+        const assigned = transition(base, 'assigned', now, node, { worker: workerId });
+        success.push(
+          { type: 'put', key, value: JSON.stringify(assigned) },
+          {
+            type: 'put',
+            key: Keyspace.assignment(group, workerId, assigned.id),
+            value: JSON.stringify(assignmentOf(assigned, workerId, at)),
+          },
+        );
       });
-      success.push(
-        { type: 'put', key: kv.key, value: JSON.stringify(assigned) },
-        {
-          type: 'put',
-          key: Keyspace.assignment(group, workerId, id),
-          value: JSON.stringify(assignmentOf(assigned, workerId, at)),
-        },
-      );
-    });
+    }
+    for (const placement of deferred) this.releasePlacement(group, placement);
+    if (success.length === 0) return false;
     let succeeded = false;
     try {
       succeeded = (await this.leadership.fencedTxn({ compare, success })).succeeded;
     } finally {
-      for (const { item, workerId } of batch) {
-        item.busy = false;
-        if (!succeeded) this.pool.release(group, workerId, item.entry.executionId);
-        else this.pending.get(group)?.delete(item.entry.executionId);
+      for (const placement of included) {
+        if (!succeeded) this.releasePlacement(group, placement);
       }
     }
-    return succeeded;
+    if (!succeeded) return false;
+    for (const item of [...stale, ...included.map((p) => p.item)]) {
+      this.pending.get(group)?.delete(item.entry.executionId);
+    }
+    return true;
+  }
+
+  private releasePlacement(group: string, { item, workerIds }: Placement): void {
+    workerIds.forEach((workerId, i) => {
+      const id = i === 0 ? item.entry.executionId : shardExecutionId(item.entry.executionId, i);
+      this.pool.release(group, workerId, id);
+    });
+  }
+
+  /** Announces executions that have waited for a worker longer than the alert threshold. */
+  private reportLongWaits(): void {
+    if (!this.ready) return;
+    const now = Date.now();
+    for (const [group, items] of this.pending) {
+      for (const item of items.values()) {
+        if (item.reported || now - Date.parse(item.entry.since) < this.config.alertNoWorkerMs)
+          continue;
+        item.reported = true;
+        const target = item.entry.target;
+        this.events.next({
+          type: 'no_worker',
+          executionId: item.entry.executionId,
+          jobId: item.entry.jobId,
+          group,
+          target,
+          since: item.entry.since,
+          reason:
+            item.reason ??
+            (this.pool.eligible(group, target).length === 0
+              ? `no live worker of group ${group} runs target ${target}`
+              : `every worker of group ${group} that runs target ${target} is full`),
+        });
+      }
+    }
   }
 
   // ---- dead workers ----
@@ -394,7 +677,7 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     const success: TxnOp[] = [];
     const now = Date.now();
     const node = this.config.nodeId;
-    let lost = 0;
+    const lostRecords: ExecutionRecord[] = [];
     let moved = 0;
     ids.forEach((id, i) => {
       const assignmentKv = kvs[2 * i];
@@ -421,7 +704,7 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
           error: `worker ${workerId} was lost (its lease expired) while running this execution`,
         });
         success.push({ type: 'put', key: executionKv.key, value: JSON.stringify(next) });
-        lost++;
+        lostRecords.push(next);
       } else {
         const next = transition(record, 'pending', now, node);
         success.push(
@@ -437,16 +720,14 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     });
     if (success.length === 0) return true;
     const result = await this.leadership.fencedTxn({ compare, success });
-    if (result.succeeded && (lost > 0 || moved > 0)) {
+    if (result.succeeded && (lostRecords.length > 0 || moved > 0)) {
       this.logger.warn(
-        `worker ${workerId} of group ${group}: ${moved} unstarted execution(s) moved, ${lost} running marked lost`,
+        `worker ${workerId} of group ${group}: ${moved} unstarted execution(s) moved, ` +
+          `${lostRecords.length} running marked lost`,
       );
+      for (const execution of lostRecords) this.events.next({ type: 'execution_lost', execution });
     }
     return result.succeeded;
-  }
-
-  private readExecutions(ids: string[]): Promise<(KeyValue | undefined)[]> {
-    return getMany(this.store, ids.map(executionKeyOf));
   }
 }
 

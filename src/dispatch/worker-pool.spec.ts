@@ -1,5 +1,4 @@
 import { WorkerRecord } from '@forest/protocol';
-import { RoundRobin } from './round-robin';
 import { WorkerPool } from './worker-pool';
 
 function worker(id: string, capacity = 2, targets = ['t']): WorkerRecord {
@@ -17,30 +16,51 @@ function worker(id: string, capacity = 2, targets = ['t']): WorkerRecord {
   };
 }
 
-describe('WorkerPool and RoundRobin', () => {
-  it('offers only workers with the target and a free slot, reservations included', () => {
+const ids = (workers: { record: WorkerRecord }[]) => workers.map((w) => w.record.id);
+
+describe('WorkerPool', () => {
+  it('offers the workers of a target in id order, full ones included', () => {
     const pool = new WorkerPool();
     pool.upsertWorker(worker('b', 1));
     pool.upsertWorker(worker('a', 2));
     pool.upsertWorker(worker('c', 5, ['other']));
-    expect(pool.candidates('g', 't').map((w) => w.record.id)).toEqual(['a', 'b']);
-    pool.get('g', 'b')!.inbox.set('x1', 'reserved');
-    expect(pool.candidates('g', 't').map((w) => w.record.id)).toEqual(['a']);
+    expect(ids(pool.eligible('g', 't'))).toEqual(['a', 'b']);
+    expect(pool.reserve('g', 'b', 'x1')).toBe(true);
+    expect(ids(pool.eligible('g', 't'))).toEqual(['a', 'b']);
+    expect(pool.reserve('g', 'b', 'x9')).toBe(false); // full
+    expect(pool.reserve('g', 'nobody', 'x9')).toBe(false);
     pool.release('g', 'b', 'x1');
-    expect(pool.candidates('g', 't').map((w) => w.record.id)).toEqual(['a', 'b']);
+    expect(pool.get('g', 'b')!.inbox.size).toBe(0);
     // A slot that became an assignment is not released by a late release().
     pool.setSlot('g', 'b', 'x2', 'assigned');
     pool.release('g', 'b', 'x2');
     expect(pool.get('g', 'b')!.inbox.size).toBe(1);
+    pool.removeWorker('g', 'a');
+    expect(ids(pool.eligible('g', 't'))).toEqual(['b']);
   });
 
-  it('tells whether any worker of a group has a free slot', () => {
+  it('counts running slots as they change', () => {
+    const pool = new WorkerPool();
+    pool.setSlot('g', 'a', 'x0', 'running'); // before the worker is known
+    pool.upsertWorker(worker('a', 5));
+    expect(pool.get('g', 'a')!.running).toBe(1);
+    pool.setSlot('g', 'a', 'x1', 'assigned');
+    pool.setSlot('g', 'a', 'x1', 'running');
+    pool.setSlot('g', 'a', 'x1', 'running');
+    expect(pool.get('g', 'a')!.running).toBe(2);
+    pool.deleteSlot('g', 'a', 'x1');
+    pool.deleteSlot('g', 'a', 'x1');
+    expect(pool.get('g', 'a')!.running).toBe(1);
+  });
+
+  it('tells whether a group, or a target of it, has a free slot', () => {
     const pool = new WorkerPool();
     expect(pool.hasFreeSlot('g')).toBe(false);
     pool.upsertWorker(worker('a', 1));
     pool.upsertWorker(worker('b', 1, ['other']));
     expect(pool.hasFreeSlot('g')).toBe(true);
-    pool.get('g', 'a')!.inbox.set('x1', 'reserved');
+    pool.reserve('g', 'a', 'x1');
+    expect(pool.hasFreeSlotFor('g', 't')).toBe(false);
     expect(pool.hasFreeSlot('g')).toBe(true); // b, for its own target
     pool.setSlot('g', 'b', 'x2', 'assigned');
     expect(pool.hasFreeSlot('g')).toBe(false);
@@ -56,16 +76,5 @@ describe('WorkerPool and RoundRobin', () => {
     expect(pool.takeOrphans()).toEqual([
       { group: 'g', workerId: 'ghost', inbox: new Map([['x2', 'assigned']]) },
     ]);
-  });
-
-  it('rotates through candidates in id order, surviving changes to the set', () => {
-    const pool = new WorkerPool();
-    for (const id of ['a', 'b', 'c']) pool.upsertWorker(worker(id, 100));
-    const rr = new RoundRobin();
-    const pick = () => rr.choose('g', pool.candidates('g', 't'))!.record.id;
-    expect([pick(), pick(), pick(), pick()]).toEqual(['a', 'b', 'c', 'a']);
-    pool.removeWorker('g', 'b');
-    expect([pick(), pick(), pick()]).toEqual(['c', 'a', 'c']);
-    expect(rr.choose('g', [])).toBeUndefined();
   });
 });

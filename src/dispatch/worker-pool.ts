@@ -7,6 +7,8 @@ export interface PoolWorker {
   readonly record: WorkerRecord;
   /** Execution id -> slot. Its size is the worker's load, reservations included. */
   readonly inbox: Map<string, SlotState>;
+  /** Slots in state `running`, counted as they change (strategies ask on every dispatch). */
+  running: number;
 }
 
 /**
@@ -17,6 +19,8 @@ export interface PoolWorker {
  */
 export class WorkerPool {
   private readonly groups = new Map<string, Map<string, PoolWorker>>();
+  /** Per group, its workers sorted by id; rebuilt after a worker joins or leaves. */
+  private readonly sorted = new Map<string, PoolWorker[]>();
   private readonly orphans = new Map<string, Map<string, SlotState>>();
 
   upsertWorker(record: WorkerRecord): void {
@@ -26,16 +30,20 @@ export class WorkerPool {
     const inbox =
       group.get(record.id)?.inbox ?? this.orphans.get(orphanKey) ?? new Map<string, SlotState>();
     this.orphans.delete(orphanKey);
-    group.set(record.id, { record, inbox });
+    let running = 0;
+    for (const state of inbox.values()) if (state === 'running') running++;
+    group.set(record.id, { record, inbox, running });
+    this.sorted.delete(record.group);
   }
 
-  /** Removes a worker; returns its inbox (what it held when it died). */
-  removeWorker(group: string, workerId: string): Map<string, SlotState> {
+  /** Removes a worker; returns it as it was (what it held when it died). */
+  removeWorker(group: string, workerId: string): PoolWorker | undefined {
     const workers = this.groups.get(group);
     const worker = workers?.get(workerId);
     workers?.delete(workerId);
     if (workers?.size === 0) this.groups.delete(group);
-    return worker?.inbox ?? new Map<string, SlotState>();
+    this.sorted.delete(group);
+    return worker;
   }
 
   get(group: string, workerId: string): PoolWorker | undefined {
@@ -46,7 +54,9 @@ export class WorkerPool {
   setSlot(group: string, workerId: string, executionId: string, state: SlotState): boolean {
     const worker = this.get(group, workerId);
     if (worker) {
+      const previous = worker.inbox.get(executionId);
       worker.inbox.set(executionId, state);
+      worker.running += (state === 'running' ? 1 : 0) - (previous === 'running' ? 1 : 0);
       return true;
     }
     const key = `${group}/${workerId}`;
@@ -57,11 +67,23 @@ export class WorkerPool {
   }
 
   deleteSlot(group: string, workerId: string, executionId: string): void {
-    this.get(group, workerId)?.inbox.delete(executionId);
+    const worker = this.get(group, workerId);
+    if (worker) {
+      if (worker.inbox.get(executionId) === 'running') worker.running--;
+      worker.inbox.delete(executionId);
+    }
     const key = `${group}/${workerId}`;
     const orphan = this.orphans.get(key);
     orphan?.delete(executionId);
     if (orphan?.size === 0) this.orphans.delete(key);
+  }
+
+  /** Takes a free slot of the worker for `executionId`; false when unknown or full. */
+  reserve(group: string, workerId: string, executionId: string): boolean {
+    const worker = this.get(group, workerId);
+    if (!worker || worker.inbox.size >= worker.record.capacity) return false;
+    worker.inbox.set(executionId, 'reserved');
+    return true;
   }
 
   /** Gives back a reservation that did not become an assignment. */
@@ -70,13 +92,16 @@ export class WorkerPool {
     if (worker?.inbox.get(executionId) === 'reserved') worker.inbox.delete(executionId);
   }
 
-  /** Workers of the group that declared `target` and have a free slot, in id order. */
-  candidates(group: string, target: string): PoolWorker[] {
-    const workers = this.groups.get(group);
-    if (!workers) return [];
-    return [...workers.values()]
-      .filter((w) => w.inbox.size < w.record.capacity && w.record.targets.includes(target))
-      .sort((a, b) => (a.record.id < b.record.id ? -1 : 1));
+  /** Live workers of the group that declared `target`, full ones included, in id order. */
+  eligible(group: string, target: string): PoolWorker[] {
+    return this.byId(group).filter((w) => w.record.targets.includes(target));
+  }
+
+  /** True when a worker of the group that declared `target` has a free slot. */
+  hasFreeSlotFor(group: string, target: string): boolean {
+    return this.byId(group).some(
+      (w) => w.inbox.size < w.record.capacity && w.record.targets.includes(target),
+    );
   }
 
   /** True when some worker of the group has a free slot (for any target). */
@@ -103,6 +128,18 @@ export class WorkerPool {
 
   clear(): void {
     this.groups.clear();
+    this.sorted.clear();
     this.orphans.clear();
+  }
+
+  private byId(group: string): PoolWorker[] {
+    let sorted = this.sorted.get(group);
+    if (!sorted) {
+      sorted = [...(this.groups.get(group)?.values() ?? [])].sort((a, b) =>
+        a.record.id < b.record.id ? -1 : 1,
+      );
+      this.sorted.set(group, sorted);
+    }
+    return sorted;
   }
 }

@@ -86,6 +86,7 @@ export function assignmentOf(record: ExecutionRecord, workerId: string, at: stri
     workerId,
     assignedAt: at,
     state: 'assigned',
+    ...(record.shard ? { shard: { ...record.shard } } : {}),
   };
 }
 
@@ -108,6 +109,7 @@ export type NewExecutionFields = Pick<
   | 'catchUp'
   | 'firedBy'
   | 'timeoutMs'
+  | 'dispatch'
 >;
 
 /**
@@ -136,6 +138,7 @@ export function newExecution(
     catchUp: fields.catchUp,
     firedBy: { node: fields.firedBy.node, token: fields.firedBy.token },
     timeoutMs: fields.timeoutMs,
+    dispatch: fields.dispatch,
     timeline: [{ status: 'pending', at, node }],
   };
 }

@@ -78,6 +78,7 @@ export class ExecutionService {
           catchUp: false,
           firedBy: { node: this.config.nodeId, token: 0 },
           timeoutMs: job.timeoutMs,
+          dispatch: job.dispatch,
         },
         nowMs,
         this.config.nodeId,
@@ -241,6 +242,7 @@ export function toSummaryDto(record: ExecutionRecord): ExecutionSummaryDto {
     catchUp: record.catchUp,
     timeoutMs: record.timeoutMs,
     ...optional(record, 'worker', 'startedAt', 'finishedAt', 'durationMs'),
+    ...(record.shard ? { shard: { index: record.shard.index, total: record.shard.total } } : {}),
     ...(record.error === undefined ? {} : { error: capText(record.error, SUMMARY_ERROR_BYTES) }),
   };
 }
@@ -251,6 +253,9 @@ export function toExecutionDto(record: ExecutionRecord): ExecutionDto {
     ...optional(record, 'error', 'output'),
     params: record.params ?? null,
     firedBy: { node: record.firedBy.node, token: record.firedBy.token },
+    ...(record.dispatch
+      ? { dispatch: { strategy: record.dispatch.strategy, options: record.dispatch.options } }
+      : {}),
     timeline: record.timeline.map((entry) => ({
       status: entry.status,
       at: entry.at,

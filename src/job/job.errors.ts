@@ -79,3 +79,36 @@ export class GroupBusyError extends DomainError {
     );
   }
 }
+
+export class UnknownDispatchStrategyError extends DomainError {
+  constructor(name: string, available: string[]) {
+    super(
+      'invalid',
+      'UNKNOWN_DISPATCH_STRATEGY',
+      `dispatch.strategy "${name}" is not a loaded dispatch strategy; available: ${available.join(', ') || 'none'}`,
+      { available },
+    );
+  }
+}
+
+export class InvalidDispatchOptionsError extends DomainError {
+  constructor(strategy: string, problems: string[]) {
+    super(
+      'invalid',
+      'INVALID_DISPATCH_OPTIONS',
+      `dispatch.options are not valid for strategy "${strategy}": ${problems.join('; ')}`,
+      { problems },
+    );
+  }
+}
+
+export class UnknownAlertChannelError extends DomainError {
+  constructor(names: string[], available: string[]) {
+    super(
+      'invalid',
+      'UNKNOWN_ALERT_CHANNEL',
+      `alerts.channels: ${names.map((n) => `"${n}"`).join(', ')} ${names.length === 1 ? 'is not a loaded alert channel' : 'are not loaded alert channels'}; available: ${available.join(', ') || 'none'}`,
+      { available },
+    );
+  }
+}

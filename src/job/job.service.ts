@@ -12,6 +12,9 @@ import { FireTimesDto } from './dto/schedule.dto';
 import { CreateJobDto, JobDto, ListJobsQueryDto, PatchJobDto, ReplaceJobDto } from './dto/job.dto';
 import {
   GroupBusyError,
+  InvalidDispatchOptionsError,
+  UnknownAlertChannelError,
+  UnknownDispatchStrategyError,
   GroupNotFoundError,
   JobExistsError,
   JobNotFoundError,
@@ -20,6 +23,8 @@ import {
   VersionRequiredError,
 } from './job.errors';
 import { JobRepository, Stored } from './job.repository';
+import { DispatchStrategies } from '../plugins/dispatch-strategies.service';
+import { PluginRegistry } from '../plugins/plugin-registry';
 
 export const MAX_PARAMS_BYTES = 64 * 1024;
 /** A write that races a change of its group re-reads and tries again this often. */
@@ -39,7 +44,11 @@ type JobFields = Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'activeSince
 /** Jobs: validation beyond the DTOs (schedule, group, params), defaults, versioned writes. */
 @Injectable()
 export class JobService {
-  constructor(private readonly jobs: JobRepository) {}
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly strategies: DispatchStrategies,
+    private readonly plugins: PluginRegistry,
+  ) {}
 
   async create(dto: CreateJobDto): Promise<JobDto> {
     const now = new Date().toISOString();
@@ -50,6 +59,7 @@ export class JobService {
       updatedAt: now,
       activeSince: now,
     };
+    await this.checkPlugins(job);
     for (let attempt = 1; ; attempt++) {
       const group = await this.requireGroup(job.group);
       const outcome = await this.jobs.createJob(job, group);
@@ -130,6 +140,7 @@ export class JobService {
         throw new VersionConflictError(id, expected, current.version);
       }
       const fields = change(current.record);
+      await this.checkPlugins(fields, current.record);
       const now = new Date().toISOString();
       const resumed = current.record.state === 'paused' && fields.state === 'active';
       const next: JobRecord = {
@@ -150,6 +161,27 @@ export class JobService {
         throw new VersionConflictError(id, expected, latest.version);
       }
       if (attempt >= GROUP_RACE_ATTEMPTS) throw new GroupBusyError(next.group);
+    }
+  }
+
+  /**
+   * The job's strategy and channels must be loaded, and its dispatch options valid for
+   * the strategy. Unchanged settings are not checked again, so pausing a job whose plugin
+   * was removed still works.
+   */
+  private async checkPlugins(fields: JobFields, current?: JobRecord): Promise<void> {
+    const { strategy, options } = fields.dispatch;
+    if (!current || JSON.stringify(current.dispatch) !== JSON.stringify(fields.dispatch)) {
+      const known = this.strategies.names();
+      if (!known.includes(strategy)) throw new UnknownDispatchStrategyError(strategy, known);
+      const problems = await this.strategies.validate(strategy, options);
+      if (problems.length > 0) throw new InvalidDispatchOptionsError(strategy, problems);
+    }
+    const channels = fields.alerts.channels;
+    if (!current || channels.join() !== current.alerts.channels.join()) {
+      const known = this.plugins.channelNames();
+      const unknown = channels.filter((name) => !known.includes(name));
+      if (unknown.length > 0) throw new UnknownAlertChannelError(unknown, known);
     }
   }
 

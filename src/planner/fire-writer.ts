@@ -1,6 +1,7 @@
 import {
   ExecutionRecord,
   executionId,
+  JobDispatch,
   JobStateRecord,
   Keyspace,
   scheduledExecKey,
@@ -17,6 +18,7 @@ export interface FiringJob {
   target: string;
   params: unknown;
   timeoutMs: number;
+  dispatch: JobDispatch;
 }
 
 /** Nest token under which the dispatch module provides the FirePlacement. */
@@ -29,7 +31,7 @@ export const FIRE_PLACEMENT = Symbol('FIRE_PLACEMENT');
  */
 export interface FirePlacement {
   /** A worker id with a slot now reserved for `executionId`, or undefined. */
-  place(job: FiringJob, executionId: string): string | undefined;
+  place(job: FiringJob, executionId: string, scheduledMs: number): string | undefined;
   /** Gives back a slot place() reserved whose execution was not created. */
   release(group: string, workerId: string, executionId: string): void;
 }
@@ -221,7 +223,7 @@ export class FireWriter {
         const key = execKeyOf(job, fire);
         const id = executionId(job.jobId, scheduledExecKey(fire.scheduledMs));
         const pending = this.pendingExecution(job, id, fire, firedAt, token);
-        const workerId = this.options.placement?.place(job, id);
+        const workerId = this.options.placement?.place(job, id, fire.scheduledMs);
         compare.push({ key, target: 'createRevision', op: '==', value: 0 });
         failure.push({ type: 'get', key });
         if (workerId === undefined) {
@@ -293,6 +295,7 @@ export class FireWriter {
       catchUp: fire.catchUp,
       firedBy: { node: this.options.nodeId, token },
       timeoutMs: job.timeoutMs,
+      dispatch: job.dispatch,
       timeline: [{ status: 'pending', at: firedAt, node: this.options.nodeId }],
     };
   }

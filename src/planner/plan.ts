@@ -1,4 +1,4 @@
-import { JobRecord, MisfirePolicy } from '@forest/protocol';
+import { JobDispatch, JobRecord, MisfirePolicy } from '@forest/protocol';
 import { CronSchedule } from '../schedule/cron-schedule';
 import { FireHeap } from './fire-heap';
 import { ScheduleCache } from './schedule-cache';
@@ -11,6 +11,7 @@ export interface PlanEntry {
   readonly target: string;
   readonly params: unknown;
   readonly timeoutMs: number;
+  readonly dispatch: JobDispatch;
   readonly cron: string;
   readonly timezone: string;
   readonly schedule: CronSchedule;
@@ -94,6 +95,7 @@ export class Plan {
       target: job.target,
       params: job.params,
       timeoutMs: job.timeoutMs,
+      dispatch: sharedDispatch(job.dispatch),
       cron: job.schedule.cron,
       timezone: job.schedule.timezone,
       schedule,
@@ -221,4 +223,19 @@ export class Plan {
     this.entries.delete(jobId);
     this.heap.remove(jobId);
   }
+}
+
+/**
+ * Most jobs use a strategy without options: they share one frozen object per strategy
+ * name instead of each holding its own (the plan is kept for every job on every node).
+ */
+const optionless = new Map<string, JobDispatch>();
+function sharedDispatch(dispatch: JobDispatch): JobDispatch {
+  if (Object.keys(dispatch.options ?? {}).length > 0) return dispatch;
+  let shared = optionless.get(dispatch.strategy);
+  if (!shared) {
+    shared = Object.freeze({ strategy: dispatch.strategy, options: Object.freeze({}) });
+    optionless.set(dispatch.strategy, shared);
+  }
+  return shared;
 }

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Observable, Subject } from 'rxjs';
 import {
   Assignment,
   ExecutionRecord,
@@ -18,6 +19,8 @@ const ATTEMPTS = 4;
 
 interface Decision {
   result: ReportResult;
+  /** The record as this report finishes it (final status), for the finished$ event. */
+  finished?: ExecutionRecord;
   compare?: Compare[];
   ops?: TxnOp[];
 }
@@ -39,7 +42,15 @@ interface Decision {
  * report followed by a different one) waits for a second round.
  */
 @Injectable()
-export class ReportService {
+export class ReportService implements OnModuleDestroy {
+  private readonly finished = new Subject<ExecutionRecord>();
+  /** Executions this node recorded as finished (any final status a worker reports). */
+  readonly finished$: Observable<ExecutionRecord> = this.finished.asObservable();
+
+  onModuleDestroy(): void {
+    this.finished.complete();
+  }
+
   constructor(
     @InjectStore() private readonly store: CoordinationStore,
     private readonly config: ForestConfig,
@@ -112,6 +123,7 @@ export class ReportService {
       }
       if (committed) {
         todo.forEach((item, i) => results.set(item.index, decisions[i].result));
+        for (const decision of writes) if (decision.finished) this.finished.next(decision.finished);
         return;
       }
       // Something changed between read and write: reports that did not need a write stand;
@@ -165,7 +177,7 @@ export class ReportService {
         record.worker === workerId &&
         (record.status === report.status ||
           (report.status === 'running' &&
-            ['running', 'succeeded', 'failed'].includes(record.status)));
+            ['running', 'succeeded', 'failed', 'timed_out'].includes(record.status)));
       if (repeat) return { result: accepted };
       const where = record.worker ? ` on worker ${record.worker}` : '';
       return {
@@ -210,6 +222,7 @@ export class ReportService {
     });
     return {
       result: accepted,
+      finished,
       compare,
       ops: [
         { type: 'put', key: executionKv.key, value: JSON.stringify(finished) },

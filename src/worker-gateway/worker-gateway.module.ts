@@ -8,6 +8,6 @@ import { WorkersController } from './workers.controller';
 @Module({
   controllers: [WorkersController],
   providers: [WorkerRegistry, AssignmentInbox, ReportService],
-  exports: [WorkerRegistry],
+  exports: [WorkerRegistry, ReportService],
 })
 export class WorkerGatewayModule {}

@@ -84,6 +84,11 @@ export class WorkerRegistry {
   /** Revokes the worker's lease: its key goes, and the leader moves its unstarted work. */
   async leave(group: string, workerId: string): Promise<void> {
     const worker = await this.require(group, workerId);
+    // Marked first, so the leader tells a goodbye from a lost worker (no worker_lost alert).
+    const leaving: WorkerRecord = { ...worker, leavingAt: new Date().toISOString() };
+    await this.store
+      .put(Keyspace.worker(group, workerId), JSON.stringify(leaving), { lease: worker.lease })
+      .catch(() => undefined); // the lease may be gone already; revoking below settles it
     await this.store.revokeLease(worker.lease);
   }
 

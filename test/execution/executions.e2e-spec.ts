@@ -132,6 +132,7 @@ describe('executions API (embedded store)', () => {
         catchUp: false,
         firedBy: { node: NODE, token: 0 },
         timeoutMs: job.timeoutMs,
+        dispatch: { strategy: 'round-robin', options: {} },
         timeline: [{ status: 'pending', at: execution.firedAt, node: NODE }],
       });
       expect(execution.scheduledMs).toBeGreaterThanOrEqual(before);

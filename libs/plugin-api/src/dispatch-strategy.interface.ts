@@ -22,6 +22,12 @@ export interface DispatchWorker {
   readonly registeredAt: string;
 }
 
+/**
+ * Most shards one broadcast may have: the host writes every shard's execution and
+ * assignment in one etcd txn, under etcd's limit of 128 operations.
+ */
+export const MAX_SHARDS = 60;
+
 /** Which part of a broadcast an execution is: index 0..total-1. */
 export interface ShardInfo {
   readonly index: number;
@@ -63,13 +69,14 @@ export interface DispatchContext<Options = Record<string, unknown>> {
   readonly options: Options;
   /**
    * Asks another registered strategy to decide among `workers` (label-match narrows the
-   * workers, then delegates). The call is guarded like any plugin call.
+   * workers, then delegates). The call is guarded like any plugin call, and answers
+   * synchronously when that strategy does, so return it as it is.
    */
   delegate(
     strategy: string,
     options: Record<string, unknown>,
     workers: readonly DispatchWorker[],
-  ): Promise<DispatchDecision>;
+  ): DispatchDecision | Promise<DispatchDecision>;
 }
 
 export type DispatchDecision =

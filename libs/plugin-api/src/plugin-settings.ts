@@ -31,8 +31,9 @@ export abstract class PluginSettings {
     if (raw === undefined) return fallback;
     try {
       return JSON.parse(raw) as T;
-    } catch (error) {
-      throw new Error(`${name}: not valid JSON (${(error as Error).message})`, { cause: error });
+    } catch {
+      // The parser's message quotes the text, which may hold secrets (API keys in headers).
+      throw new Error(`${name}: not valid JSON (its value is not shown: it may hold secrets)`);
     }
   }
 }

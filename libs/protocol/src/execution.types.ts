@@ -1,3 +1,5 @@
+import { JobDispatch } from './job.types';
+
 /**
  * Execution and job-state records as stored under `executions/{jobId}/{execKey}` and
  * `jobstate/{jobId}`. The planner creates executions; dispatch and the worker protocol
@@ -53,6 +55,16 @@ export interface ExecutionRecord {
   firedBy: { node: string; token: number };
   /** Per-execution time limit in ms copied from the job (0: none). */
   timeoutMs: number;
+  /**
+   * The job's dispatch strategy and options when it fired, used to place it (and to place
+   * it again if its worker dies). Absent in records written before strategies: round-robin.
+   */
+  dispatch?: JobDispatch;
+  /**
+   * Set on each execution of a broadcast: one record per worker, shard 0 at the fire's
+   * own key and shard i at `{key}.s{i}` (see shardExecutionId).
+   */
+  shard?: ShardInfo;
   /** The worker it is (or was last) assigned to. */
   worker?: string;
   startedAt?: string;
@@ -94,4 +106,10 @@ export interface PendingEntry {
   target: string;
   /** When it started waiting (ISO). */
   since: string;
+}
+
+/** Which copy of a broadcast execution this is: index 0..total-1. */
+export interface ShardInfo {
+  index: number;
+  total: number;
 }

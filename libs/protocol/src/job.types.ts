@@ -19,6 +19,10 @@ export type RetryBackoff = (typeof RETRY_BACKOFFS)[number];
 export const ALERT_EVENTS = ['failed', 'timed_out', 'lost', 'misfire', 'no_worker'] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
+/** Alert events about the cluster rather than one job: sent to the default channels. */
+export const CLUSTER_ALERT_EVENTS = ['leader_changed', 'worker_lost'] as const;
+export type ClusterAlertEvent = (typeof CLUSTER_ALERT_EVENTS)[number];
+
 export interface GroupRecord {
   name: string;
   remark: string;

@@ -53,6 +53,11 @@ export function executionId(jobId: string, execKey: string): string {
   return `${jobId}~${execKey}`;
 }
 
+/** The id of shard `index` (>= 1) of the broadcast execution whose shard 0 is `id`. */
+export function shardExecutionId(id: string, index: number): string {
+  return `${id}.s${index}`;
+}
+
 /** The key of a manual or retry execution: its creation time, then a unique suffix. */
 export function uniqueExecKey(atMs: number, suffix: string): string {
   return `${scheduledExecKey(atMs)}-${suffix}`;

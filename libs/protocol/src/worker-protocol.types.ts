@@ -1,3 +1,5 @@
+import { ShardInfo } from './execution.types';
+
 /**
  * The worker protocol: what a worker (a service using libs/worker) and a scheduler node
  * say to each other over HTTP. Workers never talk to etcd; any node serves any worker.
@@ -54,6 +56,8 @@ export interface WorkerRecord {
   /** The node it registered through. */
   node: string;
   lease: string;
+  /** Set when it asked to leave: its disappearance is then a goodbye, not a loss. */
+  leavingAt?: string;
 }
 
 export const ASSIGNMENT_STATES = ['assigned', 'running'] as const;
@@ -80,6 +84,8 @@ export interface Assignment {
   workerId: string;
   assignedAt: string;
   state: AssignmentState;
+  /** For a broadcast: which copy this worker runs (index 0..total-1). */
+  shard?: ShardInfo;
 }
 
 export interface PollResponse {
@@ -92,7 +98,8 @@ export interface PollResponse {
   revision: number;
 }
 
-export const REPORT_STATUSES = ['running', 'succeeded', 'failed'] as const;
+/** `timed_out`: the handler passed the execution's `timeoutMs` and was aborted. */
+export const REPORT_STATUSES = ['running', 'succeeded', 'failed', 'timed_out'] as const;
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
 export interface ExecutionReport {

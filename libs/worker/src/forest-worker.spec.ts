@@ -70,7 +70,7 @@ function execution(node: FakeNode, executionId: string): FakeExecution {
 
 function finished(node: FakeNode, executionId: string): Promise<void> {
   return node.waitFor(
-    () => ['succeeded', 'failed'].includes(execution(node, executionId).status),
+    () => ['succeeded', 'failed', 'timed_out'].includes(execution(node, executionId).status),
     `execution ${executionId} to finish`,
   );
 }
@@ -495,7 +495,7 @@ describe('ForestWorker', () => {
     ).toBe(true);
   });
 
-  it('aborts a handler that passes its own timeoutMs and reports it failed', async () => {
+  it('aborts a handler that passes its own timeoutMs and reports it timed_out', async () => {
     const node = await fakeNode();
     const worker = newWorker({
       nodes: [node.url],
@@ -511,7 +511,7 @@ describe('ForestWorker', () => {
     const a = node.assign({ target: 'stuck', timeoutMs: 80 });
     await finished(node, a.executionId);
     const e = execution(node, a.executionId);
-    expect(e.status).toBe('failed');
+    expect(e.status).toBe('timed_out');
     expect(e.error).toBe('execution timed out after 80ms');
     expect(e.output).toMatch(/INFO started\ngave up$/);
   });

@@ -453,7 +453,7 @@ export class ForestWorker {
       const reason: unknown = controller.signal.reason;
       report =
         controller.signal.aborted && reason instanceof ExecutionTimeoutError
-          ? { executionId: assignment.executionId, status: 'failed', error: reason.message }
+          ? { executionId: assignment.executionId, status: 'timed_out', error: reason.message }
           : { executionId: assignment.executionId, status: 'succeeded' };
     } catch (thrown) {
       let error = thrownText(thrown);
@@ -505,6 +505,7 @@ export class ForestWorker {
       trigger: a.trigger,
       params: a.params,
       timeoutMs,
+      ...(a.shard ? { shard: { index: a.shard.index, total: a.shard.total } } : {}),
       signal,
       logger,
     };

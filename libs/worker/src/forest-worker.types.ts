@@ -32,6 +32,11 @@ export interface ForestJobContext<P = unknown> {
   /** Per-execution time limit in ms (0: none); the signal aborts when it passes. */
   timeoutMs: number;
   /**
+   * For a job dispatched with the `broadcast` strategy: which copy this worker runs
+   * (index 0..total-1), e.g. to process its share of a keyspace. Undefined otherwise.
+   */
+  shard?: { index: number; total: number };
+  /**
    * Aborts when the execution must end early: its time limit passed, the worker is
    * stopping and the stop deadline passed, or the node says it is no longer this worker's.
    */

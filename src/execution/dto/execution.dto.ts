@@ -131,6 +131,20 @@ export class TimelineEntryDto {
 }
 
 /** Fields of every execution answer. */
+export class ShardDto {
+  @ApiProperty({ example: 0, description: '0..total-1' })
+  index: number;
+  @ApiProperty({ example: 3, description: 'How many workers the broadcast went to' })
+  total: number;
+}
+
+export class ExecutionDispatchDto {
+  @ApiProperty({ example: 'round-robin' })
+  strategy: string;
+  @ApiProperty({ example: {}, type: 'object', additionalProperties: true })
+  options: Record<string, unknown>;
+}
+
 export class ExecutionSummaryDto {
   @ApiProperty({
     example: 'nightly-invoices~001764034200000',
@@ -166,6 +180,11 @@ export class ExecutionSummaryDto {
   timeoutMs: number;
   @ApiPropertyOptional({ example: 'worker-7f3a', description: 'The worker it is (or was) on' })
   worker?: string;
+  @ApiPropertyOptional({
+    type: ShardDto,
+    description: 'For a broadcast: which copy this is (one execution per worker)',
+  })
+  shard?: ShardDto;
   @ApiPropertyOptional({ example: '2026-11-25T01:30:00.020Z' })
   startedAt?: string;
   @ApiPropertyOptional({ example: '2026-11-25T01:30:02.500Z' })
@@ -189,6 +208,12 @@ export class ExecutionDto extends ExecutionSummaryDto {
   params: unknown;
   @ApiProperty({ type: FiredByDto, description: 'The node that created it' })
   firedBy: FiredByDto;
+  @ApiPropertyOptional({
+    type: ExecutionDispatchDto,
+    description:
+      'The dispatch strategy and options it was placed with (copied from the job when it fired)',
+  })
+  dispatch?: ExecutionDispatchDto;
   @ApiPropertyOptional({ description: 'Handler output (at most 64 KiB)' })
   output?: string;
   @ApiProperty({ type: [TimelineEntryDto], description: 'Every status change, oldest first' })

@@ -18,7 +18,8 @@ import {
  * knobs to assign work, expire leases, hold or fail requests. Not the real server.
  */
 
-export type FakeExecutionStatus = 'assigned' | 'running' | 'succeeded' | 'failed' | 'lost';
+export type FakeExecutionStatus =
+  'assigned' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'lost';
 
 export interface FakeExecution {
   assignment: Assignment;
