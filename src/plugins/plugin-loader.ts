@@ -178,7 +178,11 @@ function loadOne(candidate: Candidate, api: string): LoadedPlugin {
   }
   const module = found[0];
   const info = getForestPluginInfo(module)!;
-  checkInfo(info, api);
+  try {
+    checkInfo(info, api);
+  } catch (error) {
+    throw new PluginLoadError(`${(error as Error).message} (${candidate.location})`);
+  }
   return { info, module, source: candidate.source, location: candidate.location };
 }
 
