@@ -23,7 +23,7 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: config.httpBodyLimit }),
+    new FastifyAdapter({ bodyLimit: config.httpBodyLimit, forceCloseConnections: true }),
     { bufferLogs: true },
   );
   configureApp(app);

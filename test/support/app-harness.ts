@@ -44,7 +44,7 @@ export async function startTestApp(options: {
     controllers: options.controllers ?? [],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    new FastifyAdapter({ bodyLimit: config.httpBodyLimit }),
+    new FastifyAdapter({ bodyLimit: config.httpBodyLimit, forceCloseConnections: true }),
     { logger: false },
   );
   configureApp(app);
