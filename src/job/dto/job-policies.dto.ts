@@ -26,12 +26,24 @@ const DAY_MS = 24 * 3600 * 1000;
  * takes its default, on PATCH it keeps its current value.
  */
 export class DispatchDto {
-  @ApiPropertyOptional({ example: 'round-robin', default: 'round-robin' })
+  @ApiPropertyOptional({
+    example: 'round-robin',
+    default: 'round-robin',
+    description:
+      'A loaded dispatch strategy (GET /api/plugins): built in are random, round-robin, ' +
+      'consistent-hash, least-busy, failover, broadcast, label-match. Unknown: 400 listing them.',
+  })
   @IsOptional()
   @IsKeySegment('strategy')
   strategy?: string;
 
-  @ApiPropertyOptional({ example: {}, default: {}, description: 'Options for the strategy' })
+  @ApiPropertyOptional({
+    example: {},
+    default: {},
+    description:
+      "Options for the strategy, checked by it (400 with its message), e.g. label-match's " +
+      "{ labels: { zone: 'eu' }, strategy: 'least-busy' } or consistent-hash's { by: 'param', param: 'tenant' }",
+  })
   @IsOptional()
   @IsObject()
   options?: Record<string, unknown>;
@@ -91,7 +103,13 @@ export class MisfireDto {
 }
 
 export class AlertsDto {
-  @ApiPropertyOptional({ example: ['webhook'], default: [], description: 'Alert channel names' })
+  @ApiPropertyOptional({
+    example: ['webhook'],
+    default: [],
+    description:
+      'Loaded alert channels (GET /api/plugins; built in: log, webhook, slack) that get this ' +
+      "job's alerts for the events below, on top of FOREST_ALERT_DEFAULT_CHANNELS",
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(16)
