@@ -8,7 +8,7 @@ const base = { rootDir: __dirname, moduleFileExtensions: ['js', 'json', 'ts'], t
 
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', roots: ['<rootDir>/src/', '<rootDir>/libs/', '<rootDir>/plugins/'], testRegex: '.*\\.spec\\.ts$' },
+    { ...base, displayName: 'unit', roots: ['<rootDir>/src/', '<rootDir>/libs/', '<rootDir>/plugins/', '<rootDir>/examples/'], testRegex: '.*\\.spec\\.ts$' },
     { ...base, displayName: 'store', roots: ['<rootDir>/test/store/'], testRegex: '.*\\.store-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-60s.js'] },
     { ...base, displayName: 'cluster', roots: ['<rootDir>/test/'], testRegex: '.*\\.cluster-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-120s.js'] },
     { ...base, displayName: 'e2e', roots: ['<rootDir>/test/'], testRegex: '.*\\.e2e-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-30s.js'] },

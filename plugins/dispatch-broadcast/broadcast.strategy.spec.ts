@@ -50,17 +50,23 @@ describe('BroadcastStrategy', () => {
     expect(decision).toEqual(shardAcross(ws.slice(0, MAX_SHARDS)));
   });
 
-  it('places a shard again on one worker: the least loaded with a free slot', () => {
+  it('places a shard again on one worker: the least busy with a free slot', () => {
     const ws = [
       worker('a', { capacity: 4, load: 2 }),
       worker('b', { capacity: 8, load: 2 }),
       worker('c', { capacity: 2, load: 0, free: 0 }),
       worker('d', { capacity: 4, load: 1 }),
     ];
+    // b and d tie on load/capacity (1/4); d runs as many (none) with the lower load.
     expect(strategy.select(dispatchContext({ workers: ws, execution: { shard } }))).toEqual(
-      assignTo('b'),
+      assignTo('d'),
     );
-    // Ties go to the lower id; a full worker among them does not hold the shard back.
+    // Then fewer running wins.
+    const running = [worker('b', { load: 2, running: 1 }), worker('d', { load: 2, running: 0 })];
+    expect(strategy.select(dispatchContext({ workers: running, execution: { shard } }))).toEqual(
+      assignTo('d'),
+    );
+    // Full ties go to the lower id; a full worker among them does not hold the shard back.
     const tied = [worker('b', { load: 1 }), worker('a', { load: 1 }), worker('c', { load: 4 })];
     expect(strategy.select(dispatchContext({ workers: tied, execution: { shard } }))).toEqual(
       assignTo('a'),

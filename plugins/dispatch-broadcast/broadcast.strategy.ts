@@ -1,11 +1,15 @@
 import {
   MAX_SHARDS,
+  allWorkersFull,
   assignTo,
   DispatchContext,
   DispatchDecision,
   DispatchStrategy,
   DispatchWorker,
   ForestDispatchStrategy,
+  leastBusy,
+  noLiveWorker,
+  noOptionsAllowed,
   noWorker,
   shardAcross,
 } from '@forest/plugin-api';
@@ -22,16 +26,15 @@ import {
  * are left out of this broadcast (and their fullness does not hold it back).
  *
  * An execution that is already one shard (its worker died, the host places it again) needs
- * one worker, not a new fan-out: it goes to the least loaded worker with a free slot (lowest
- * load/capacity, ties by id). No options.
+ * one worker, not a new fan-out: it goes to the worker the least-busy strategy would choose
+ * (the plugin API's `leastBusy`): the one with a free slot and the lowest load/capacity,
+ * ties to fewer running, then lower load, then lower id. No options.
  */
 @DispatchStrategy('broadcast')
 export class BroadcastStrategy implements ForestDispatchStrategy {
   select(context: DispatchContext): DispatchDecision {
     const { workers, job } = context;
-    if (workers.length === 0) {
-      return noWorker(`no live worker of group ${job.group} runs target ${job.target}`);
-    }
+    if (workers.length === 0) return noLiveWorker(job);
     if (context.execution.shard) return replace(workers);
     const targets = workers.slice(0, MAX_SHARDS);
     const full = targets.filter((w) => w.free <= 0);
@@ -44,18 +47,12 @@ export class BroadcastStrategy implements ForestDispatchStrategy {
   }
 
   validateOptions(options: Record<string, unknown>): string[] {
-    return Object.keys(options).map(
-      (key) => `dispatch.options.${key} is not an option of the broadcast strategy (allowed: none)`,
-    );
+    return noOptionsAllowed('broadcast', options);
   }
 }
 
-/** One worker for a shard being placed again. */
+/** One worker for a shard being placed again: the least busy one with a free slot. */
 function replace(workers: readonly DispatchWorker[]): DispatchDecision {
-  let best: DispatchWorker | undefined;
-  for (const w of workers) {
-    if (w.free <= 0) continue;
-    if (!best || w.load / w.capacity < best.load / best.capacity) best = w;
-  }
-  return best ? assignTo(best) : noWorker(`all ${workers.length} eligible workers are full`);
+  const best = leastBusy(workers);
+  return best ? assignTo(best) : allWorkersFull(workers);
 }

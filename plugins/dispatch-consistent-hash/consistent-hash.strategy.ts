@@ -1,11 +1,13 @@
 import {
+  allWorkersFull,
   assignTo,
   DispatchContext,
   DispatchDecision,
   DispatchStrategy,
   DispatchWorker,
   ForestDispatchStrategy,
-  noWorker,
+  noLiveWorker,
+  unknownOptions,
 } from '@forest/plugin-api';
 
 export interface ConsistentHashOptions {
@@ -57,12 +59,8 @@ export class ConsistentHashStrategy implements ForestDispatchStrategy<Consistent
 
   select(context: DispatchContext<ConsistentHashOptions>): DispatchDecision {
     const { workers, job } = context;
-    if (workers.length === 0) {
-      return noWorker(`no live worker of group ${job.group} runs target ${job.target}`);
-    }
-    if (!workers.some((w) => w.free > 0)) {
-      return noWorker(`all ${workers.length} eligible workers are full`);
-    }
+    if (workers.length === 0) return noLiveWorker(job);
+    if (!workers.some((w) => w.free > 0)) return allWorkersFull(workers);
     const ring = this.ring(workers, context.options.replicas ?? DEFAULT_REPLICAS);
     const byId = new Map(workers.map((w) => [w.id, w]));
     const start = firstPointAtOrAfter(ring.points, hash32(keyOf(context)));
@@ -76,18 +74,11 @@ export class ConsistentHashStrategy implements ForestDispatchStrategy<Consistent
       if (candidate.free > 0) return assignTo(candidate);
     }
     // Unreachable: some worker has a free slot and the walk visits every worker.
-    return noWorker(`all ${workers.length} eligible workers are full`);
+    return allWorkersFull(workers);
   }
 
   validateOptions(options: Record<string, unknown>): string[] {
-    const problems: string[] = [];
-    for (const key of Object.keys(options)) {
-      if (!ALLOWED.includes(key)) {
-        problems.push(
-          `dispatch.options.${key} is not an option of the consistent-hash strategy (allowed: ${ALLOWED.join(', ')})`,
-        );
-      }
-    }
+    const problems = unknownOptions('consistent-hash', options, ALLOWED);
     const { by, param, replicas } = options;
     if (by !== undefined && by !== 'job' && by !== 'param') {
       problems.push(`dispatch.options.by must be "job" or "param" (got ${show(by)})`);

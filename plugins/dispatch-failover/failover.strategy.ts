@@ -1,11 +1,13 @@
 import {
+  allWorkersFull,
   assignTo,
   DispatchContext,
   DispatchDecision,
   DispatchStrategy,
   DispatchWorker,
   ForestDispatchStrategy,
-  noWorker,
+  noLiveWorker,
+  unknownOptions,
 } from '@forest/plugin-api';
 
 export interface FailoverOptions {
@@ -30,9 +32,7 @@ const ALLOWED = ['order'];
 export class FailoverStrategy implements ForestDispatchStrategy<FailoverOptions> {
   select(context: DispatchContext<FailoverOptions>): DispatchDecision {
     const { workers, job } = context;
-    if (workers.length === 0) {
-      return noWorker(`no live worker of group ${job.group} runs target ${job.target}`);
-    }
+    if (workers.length === 0) return noLiveWorker(job);
     let best: DispatchWorker | undefined;
     let bestAt = 0;
     // Workers come sorted by id, so for order 'id' the first free one is the answer.
@@ -45,16 +45,11 @@ export class FailoverStrategy implements ForestDispatchStrategy<FailoverOptions>
         bestAt = at;
       }
     }
-    return best ? assignTo(best) : noWorker(`all ${workers.length} eligible workers are full`);
+    return best ? assignTo(best) : allWorkersFull(workers);
   }
 
   validateOptions(options: Record<string, unknown>): string[] {
-    const problems = Object.keys(options)
-      .filter((key) => !ALLOWED.includes(key))
-      .map(
-        (key) =>
-          `dispatch.options.${key} is not an option of the failover strategy (allowed: ${ALLOWED.join(', ')})`,
-      );
+    const problems = unknownOptions('failover', options, ALLOWED);
     const { order } = options;
     if (order !== undefined && order !== 'registration' && order !== 'id') {
       problems.push(`dispatch.options.order must be "registration" or "id" (got ${show(order)})`);

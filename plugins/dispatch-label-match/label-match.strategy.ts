@@ -3,8 +3,10 @@ import {
   DispatchDecision,
   DispatchStrategy,
   ForestDispatchStrategy,
+  noLiveWorker,
   noWorker,
   OptionsValidationContext,
+  unknownOptions,
 } from '@forest/plugin-api';
 
 export interface LabelMatchOptions {
@@ -37,9 +39,7 @@ export class LabelMatchStrategy implements ForestDispatchStrategy<LabelMatchOpti
     context: DispatchContext<LabelMatchOptions>,
   ): DispatchDecision | Promise<DispatchDecision> {
     const { workers, job, options } = context;
-    if (workers.length === 0) {
-      return noWorker(`no live worker of group ${job.group} runs target ${job.target}`);
-    }
+    if (workers.length === 0) return noLiveWorker(job);
     const selector = Object.entries(options.labels ?? {});
     const matching = workers.filter((w) =>
       selector.every(([name, value]) => Object.hasOwn(w.labels, name) && w.labels[name] === value),
@@ -57,12 +57,7 @@ export class LabelMatchStrategy implements ForestDispatchStrategy<LabelMatchOpti
     options: Record<string, unknown>,
     context: OptionsValidationContext,
   ): Promise<string[]> {
-    const problems = Object.keys(options)
-      .filter((key) => !ALLOWED.includes(key))
-      .map(
-        (key) =>
-          `dispatch.options.${key} is not an option of the ${NAME} strategy (allowed: ${ALLOWED.join(', ')})`,
-      );
+    const problems = unknownOptions(NAME, options, ALLOWED);
     problems.push(...labelProblems(options.labels));
 
     const { strategy = DEFAULT_STRATEGY, options: inner = {} } = options;

@@ -1,10 +1,13 @@
 import {
+  allWorkersFull,
   assignTo,
   DispatchContext,
   DispatchDecision,
   DispatchStrategy,
   ForestDispatchStrategy,
-  noWorker,
+  noLiveWorker,
+  noOptionsAllowed,
+  withFreeSlot,
 } from '@forest/plugin-api';
 
 /**
@@ -16,18 +19,14 @@ import {
 export class RandomStrategy implements ForestDispatchStrategy {
   select(context: DispatchContext): DispatchDecision {
     const { workers, job } = context;
-    if (workers.length === 0) {
-      return noWorker(`no live worker of group ${job.group} runs target ${job.target}`);
-    }
-    const open = workers.filter((w) => w.free > 0);
-    if (open.length === 0) return noWorker(`all ${workers.length} eligible workers are full`);
+    if (workers.length === 0) return noLiveWorker(job);
+    const open = withFreeSlot(workers);
+    if (open.length === 0) return allWorkersFull(workers);
     // Math.random() < 1, so the index is always in range.
     return assignTo(open[Math.floor(Math.random() * open.length)]);
   }
 
   validateOptions(options: Record<string, unknown>): string[] {
-    return Object.keys(options).map(
-      (key) => `dispatch.options.${key} is not an option of the random strategy (allowed: none)`,
-    );
+    return noOptionsAllowed('random', options);
   }
 }

@@ -1,10 +1,13 @@
 import {
+  allWorkersFull,
   assignTo,
   DispatchContext,
   DispatchDecision,
   DispatchStrategy,
   ForestDispatchStrategy,
-  noWorker,
+  noLiveWorker,
+  noOptionsAllowed,
+  withFreeSlot,
 } from '@forest/plugin-api';
 
 /**
@@ -23,23 +26,18 @@ export class RoundRobinStrategy implements ForestDispatchStrategy {
 
   select(context: DispatchContext): DispatchDecision {
     const { workers, job } = context;
-    if (workers.length === 0) {
-      return noWorker(`no live worker of group ${job.group} runs target ${job.target}`);
-    }
+    if (workers.length === 0) return noLiveWorker(job);
     // Group and target names are key segments, so a newline cannot occur in either.
     const key = `${job.group}\n${job.target}`;
     const last = this.last.get(key);
-    const open = workers.filter((w) => w.free > 0);
+    const open = withFreeSlot(workers);
     const next = (last === undefined ? undefined : open.find((w) => w.id > last)) ?? open[0];
-    if (!next) return noWorker(`all ${workers.length} eligible workers are full`);
+    if (!next) return allWorkersFull(workers);
     this.last.set(key, next.id);
     return assignTo(next);
   }
 
   validateOptions(options: Record<string, unknown>): string[] {
-    return Object.keys(options).map(
-      (key) =>
-        `dispatch.options.${key} is not an option of the round-robin strategy (allowed: none)`,
-    );
+    return noOptionsAllowed('round-robin', options);
   }
 }

@@ -39,17 +39,24 @@ export async function startTestApp(options: {
     ...(options.store === 'etcd' ? { FOREST_ETCD_ENDPOINTS: options.etcdEndpoint } : {}),
     ...options.env,
   });
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(config)],
-    controllers: options.controllers ?? [],
-  }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    new FastifyAdapter({ bodyLimit: config.httpBodyLimit, forceCloseConnections: true }),
-    { logger: false },
-  );
-  configureApp(app);
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  let app: NestFastifyApplication;
+  try {
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forRoot(config)],
+      controllers: options.controllers ?? [],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(
+      new FastifyAdapter({ bodyLimit: config.httpBodyLimit, forceCloseConnections: true }),
+      { logger: false },
+    );
+    configureApp(app);
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  } catch (error) {
+    // A node that fails to boot (a bad plugin, say) leaves no data dir behind.
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -7,5 +7,6 @@ export * from './plugin-api.version';
 export * from './forest-plugin.decorator';
 export * from './plugin-provider.decorators';
 export * from './dispatch-strategy.interface';
+export * from './dispatch-helpers';
 export * from './alert-channel.interface';
 export * from './plugin-settings';

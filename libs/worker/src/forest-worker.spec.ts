@@ -516,6 +516,25 @@ describe('ForestWorker', () => {
     expect(e.output).toMatch(/INFO started\ngave up$/);
   });
 
+  it('reports timed_out when the handler throws because its time limit aborted it', async () => {
+    const node = await fakeNode();
+    const worker = newWorker({
+      nodes: [node.url],
+      handlers: {
+        fetcher: async (ctx: ForestJobContext) => {
+          await aborted(ctx.signal);
+          throw new Error('request aborted');
+        },
+      },
+    });
+    await worker.start();
+    const a = node.assign({ target: 'fetcher', timeoutMs: 80 });
+    await finished(node, a.executionId);
+    const e = execution(node, a.executionId);
+    expect(e.status).toBe('timed_out');
+    expect(e.error).toMatch(/^execution timed out after 80ms\nError: request aborted/);
+  });
+
   it('never runs more than `concurrency` handlers at once', async () => {
     const node = await fakeNode();
     let active = 0;

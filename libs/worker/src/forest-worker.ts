@@ -461,7 +461,14 @@ export class ForestWorker {
       if (controller.signal.aborted && reason !== thrown && reason instanceof Error) {
         error = `${reason.message}\n${error}`;
       }
-      report = { executionId: assignment.executionId, status: 'failed', error };
+      // A handler that throws because its time limit aborted it (the usual reaction to
+      // the signal) timed out; it did not fail on its own.
+      const timedOut = controller.signal.aborted && reason instanceof ExecutionTimeoutError;
+      report = {
+        executionId: assignment.executionId,
+        status: timedOut ? 'timed_out' : 'failed',
+        error,
+      };
     } finally {
       clearTimeout(timer);
     }
