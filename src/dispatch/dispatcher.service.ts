@@ -56,6 +56,9 @@ interface PendingItem {
   reported?: boolean;
 }
 
+/** What one drain pass did: assigned or dropped some, nothing to do now, or lost a race. */
+type BatchOutcome = 'moved' | 'idle' | 'conflict';
+
 /** One execution the drain will assign: to one worker, or fanned out as shards. */
 interface Placement {
   item: PendingItem;
@@ -373,13 +376,14 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
         const items = this.nextItems(group);
         if (items.length === 0 || generation !== this.generation) return;
         for (const item of items) item.busy = true;
-        let progress: boolean;
+        let outcome: BatchOutcome;
         try {
-          progress = await this.placeBatch(group, items, generation);
+          outcome = await this.placeBatch(group, items, generation);
         } finally {
           for (const item of items) item.busy = false;
         }
-        if (!progress) return;
+        if (outcome === 'conflict') again = true; // lost a race: read again shortly
+        if (outcome !== 'moved') return;
       }
     } catch (error) {
       again = true;
@@ -423,13 +427,13 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
   /**
    * Reads the items' executions, asks their strategies (synchronous answers at once,
    * asynchronous ones together, each under the plugin timeout), reserves the chosen slots
-   * and commits one fenced txn. False when nothing moved (all declined, or a lost race).
+   * and commits one fenced txn. Says whether anything moved, nothing could, or a race was lost.
    */
   private async placeBatch(
     group: string,
     items: PendingItem[],
     generation: number,
-  ): Promise<boolean> {
+  ): Promise<BatchOutcome> {
     const kvs = await getMany(
       this.store,
       items.map((item) => executionKeyOf(item.entry.executionId)),
@@ -481,7 +485,10 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
       const taken = isPromiseLike(outcome) ? this.take(group, item, await outcome) : outcome;
       if (Array.isArray(taken)) placements.push({ item, kv, record, workerIds: taken });
     }
-    if (generation !== this.generation) return false;
+    if (generation !== this.generation) {
+      for (const placement of placements) this.releasePlacement(group, placement);
+      return 'idle';
+    }
     return this.commit(group, stale, placements);
   }
 
@@ -530,7 +537,7 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     group: string,
     stale: PendingItem[],
     placements: Placement[],
-  ): Promise<boolean> {
+  ): Promise<BatchOutcome> {
     const compare: Compare[] = [];
     const success: TxnOp[] = [];
     const now = Date.now();
@@ -559,11 +566,17 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
       dropPending(item);
       compare.push({ key: kv.key, target: 'modRevision', op: '==', value: kv.modRevision });
       workerIds.forEach((workerId, index) => {
-        const shard = shards > 1 || record.shard ? { index, total: shards } : undefined;
+        // A fan-out numbers its shards; a shard placed again keeps its own number.
         const base: ExecutionRecord =
-          index === 0
-            ? { ...record, ...(shard && !record.shard ? { shard } : {}) }
-            : { ...record, id: shardExecutionId(record.id, index), shard };
+          shards === 1
+            ? record
+            : index === 0
+              ? { ...record, shard: { index, total: shards } }
+              : {
+                  ...record,
+                  id: shardExecutionId(record.id, index),
+                  shard: { index, total: shards },
+                };
         const key = index === 0 ? kv.key : executionKeyOf(base.id)!;
         if (index > 0) compare.push({ key, target: 'createRevision', op: '==', value: 0 });
         const assigned = transition(base, 'assigned', now, node, { worker: workerId });
@@ -578,7 +591,7 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
       });
     }
     for (const placement of deferred) this.releasePlacement(group, placement);
-    if (success.length === 0) return false;
+    if (success.length === 0) return 'idle';
     let succeeded = false;
     try {
       succeeded = (await this.leadership.fencedTxn({ compare, success })).succeeded;
@@ -587,11 +600,11 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
         if (!succeeded) this.releasePlacement(group, placement);
       }
     }
-    if (!succeeded) return false;
+    if (!succeeded) return 'conflict';
     for (const item of [...stale, ...included.map((p) => p.item)]) {
       this.pending.get(group)?.delete(item.entry.executionId);
     }
-    return true;
+    return 'moved';
   }
 
   private releasePlacement(group: string, { item, workerIds }: Placement): void {
