@@ -9,7 +9,7 @@ import {
   PLUGIN_NAME_PATTERN,
 } from '@forest/plugin-api';
 import { relative } from 'node:path';
-import { LoadedPlugin, PluginLoadResult } from './plugin-loader';
+import { BUILTIN_PLUGINS_DIR, LoadedPlugin, PluginLoadResult } from './plugin-loader';
 import { PluginLoadError, PluginMessages } from './plugin.errors';
 
 export const PLUGIN_LOAD_RESULT = Symbol('PLUGIN_LOAD_RESULT');
@@ -85,7 +85,7 @@ export class PluginRegistry implements OnModuleInit {
         source: plugin.source,
         location:
           plugin.source === 'builtin'
-            ? `plugins/${relative(`${__dirname}/../../plugins`, plugin.location)}`
+            ? `plugins/${relative(BUILTIN_PLUGINS_DIR, plugin.location)}`
             : plugin.location,
         provides: provided
           .filter((r) => r.plugin === plugin)
