@@ -1,7 +1,6 @@
 import { startTestApp, TestApp } from '../support/app-harness';
 import { eventually } from '../support/wait';
-
-type Json = Record<string, any>;
+import { injectJson, Json } from '../support/http-inject';
 
 /**
  * The alert events a scheduler raises besides a failed run, end to end on one node: the
@@ -24,13 +23,8 @@ describe('alert events', () => {
     await subject?.close();
   });
 
-  async function call(method: string, url: string, payload?: unknown) {
-    const response = await subject.app.inject({
-      method: method as 'GET',
-      url,
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-    return { statusCode: response.statusCode, body: response.body ? response.json<Json>() : {} };
+  function call(method: string, url: string, payload?: unknown) {
+    return injectJson(subject.app, method, url, payload);
   }
 
   async function alerts(): Promise<Json[]> {

@@ -1,7 +1,6 @@
 import { startTestApp, TestApp } from '../support/app-harness';
 import { eventually } from '../support/wait';
-
-type Json = Record<string, any>;
+import { injectJson, Json } from '../support/http-inject';
 
 /**
  * A broadcast shard whose worker dies before starting it is placed again, on one live
@@ -20,13 +19,8 @@ describe('broadcast shard recovery', () => {
     await subject?.close();
   });
 
-  async function call(method: string, url: string, payload?: unknown) {
-    const response = await subject.app.inject({
-      method: method as 'GET',
-      url,
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-    return { statusCode: response.statusCode, body: response.body ? response.json<Json>() : {} };
+  function call(method: string, url: string, payload?: unknown) {
+    return injectJson(subject.app, method, url, payload);
   }
 
   async function register(host: string): Promise<string> {

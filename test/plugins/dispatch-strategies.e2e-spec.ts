@@ -2,8 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestApp, TestApp } from '../support/app-harness';
 import { sleep, waitFor } from '../support/wait';
 import { FleetWorker, WorkerFleet } from '../support/worker-fleet';
-
-type Json = Record<string, any>;
+import { injectJson, Json } from '../support/http-inject';
 
 interface ExecutionSummary {
   id: string;
@@ -70,16 +69,8 @@ describe('dispatch strategies (in-process workers)', () => {
     await subject?.close();
   });
 
-  async function call(method: 'GET' | 'POST', url: string, payload?: unknown) {
-    const response = await subject.app.inject({
-      method,
-      url,
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-    return {
-      statusCode: response.statusCode,
-      body: response.body ? response.json<Json>() : undefined,
-    };
+  function call(method: string, url: string, payload?: unknown) {
+    return injectJson(subject.app, method, url, payload);
   }
 
   async function createJob(id: string, target: string, dispatch: Json): Promise<void> {
@@ -103,7 +94,7 @@ describe('dispatch strategies (in-process workers)', () => {
       params === undefined ? undefined : { params },
     );
     expect(response.statusCode).toBe(201);
-    return response.body!.id as string;
+    return response.body.id as string;
   }
 
   /** Every execution of the job, following `next`. */
@@ -114,8 +105,8 @@ describe('dispatch strategies (in-process workers)', () => {
       const query = `jobId=${jobId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`;
       const page = await call('GET', `/api/executions?${query}`);
       expect(page.statusCode).toBe(200);
-      items.push(...(page.body!.items as ExecutionSummary[]));
-      cursor = page.body!.next as string | undefined;
+      items.push(...(page.body.items as ExecutionSummary[]));
+      cursor = page.body.next as string | undefined;
     } while (cursor);
     return items;
   }
@@ -159,7 +150,7 @@ describe('dispatch strategies (in-process workers)', () => {
   it('GET /api/plugins lists the seven built-in dispatch strategies', async () => {
     const response = await call('GET', '/api/plugins');
     expect(response.statusCode).toBe(200);
-    const strategies = (response.body!.plugins as Json[]).flatMap((plugin) =>
+    const strategies = (response.body.plugins as Json[]).flatMap((plugin) =>
       (plugin.provides as Json[])
         .filter((p) => p.kind === 'dispatch-strategy')
         .map((p) => ({ name: p.name as string, source: plugin.source as string })),
@@ -310,7 +301,7 @@ describe('dispatch strategies (in-process workers)', () => {
       statusCode: 400,
       body: { code: 'UNKNOWN_DISPATCH_STRATEGY' },
     });
-    const message = unknown.body!.message as string;
+    const message = unknown.body.message as string;
     expect(message).toContain('"no-such-strategy"');
     for (const name of BUILTIN_STRATEGIES) expect(message).toContain(name);
 
@@ -319,7 +310,7 @@ describe('dispatch strategies (in-process workers)', () => {
       dispatch: { strategy: 'label-match', options: { strategy: 'round-robin' } },
     });
     expect(noLabels).toMatchObject({ statusCode: 400, body: { code: 'INVALID_DISPATCH_OPTIONS' } });
-    expect(noLabels.body!.message).toContain('dispatch.options.labels is required');
+    expect(noLabels.body.message).toContain('dispatch.options.labels is required');
     expect((await call('GET', '/api/jobs/bad-job')).statusCode).toBe(404);
   });
 });

@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { ForestWorker } from '@forest/worker';
 import { startTestApp, TestApp } from '../support/app-harness';
 import { eventually, waitFor } from '../support/wait';
-
-type Json = Record<string, any>;
+import { injectJson, Json } from '../support/http-inject';
 
 const EXAMPLE_DIR = join(__dirname, '..', '..', 'examples', 'plugin');
 const PLUGIN = 'forest-plugin-example';
@@ -72,9 +71,8 @@ describe('the example plugin (examples/plugin) in a node', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  async function call(method: 'GET' | 'POST', path: string, payload?: object) {
-    const response = await subject.app.inject({ method, url: path, payload });
-    return { statusCode: response.statusCode, body: response.json<Json>() };
+  function call(method: string, url: string, payload?: unknown) {
+    return injectJson(subject.app, method, url, payload);
   }
 
   async function createGroup(name: string): Promise<void> {

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { ForestWorker } from '@forest/worker';
 import { startTestApp, TestApp } from '../support/app-harness';
 import { eventually, sleep } from '../support/wait';
-
-type Json = Record<string, any>;
+import { injectJson, Json } from '../support/http-inject';
 
 /**
  * A misbehaving plugin at run time: strategies and channels that throw or never answer.
@@ -85,13 +84,8 @@ describe('misbehaving plugins at run time', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function call(method: string, url: string, payload?: unknown) {
-    const response = await subject.app.inject({
-      method: method as 'GET',
-      url,
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-    return { statusCode: response.statusCode, body: response.json<Json>() };
+  function call(method: string, url: string, payload?: unknown) {
+    return injectJson(subject.app, method, url, payload);
   }
 
   async function job(id: string, fields: Json): Promise<void> {

@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestApp, TestApp } from '../support/app-harness';
 import { waitFor } from '../support/wait';
 import { WorkerFleet } from '../support/worker-fleet';
-
-type Json = Record<string, any>;
+import { injectJson, Json } from '../support/http-inject';
 
 /** A schedule that never fires during a test (midnight, January 1st). */
 const NEVER = '0 0 1 1 *';
@@ -99,16 +98,8 @@ async function stopNode(node: Node | undefined): Promise<void> {
   await node.subject.close();
 }
 
-async function call(node: Node, method: 'GET' | 'POST', url: string, payload?: unknown) {
-  const response = await node.subject.app.inject({
-    method,
-    url,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  return {
-    statusCode: response.statusCode,
-    body: response.body ? response.json<Json>() : undefined,
-  };
+function call(node: Node, method: string, url: string, payload?: unknown) {
+  return injectJson(node.subject.app, method, url, payload);
 }
 
 async function createJob(node: Node, id: string, events: string[]): Promise<void> {
@@ -127,7 +118,7 @@ async function createJob(node: Node, id: string, events: string[]): Promise<void
 async function trigger(node: Node, jobId: string): Promise<string> {
   const response = await call(node, 'POST', `/api/jobs/${jobId}/trigger`);
   expect(response.statusCode).toBe(201);
-  return response.body!.id as string;
+  return response.body.id as string;
 }
 
 /** GET /api/alerts: recent alerts with their deliveries, newest first. */
@@ -292,7 +283,7 @@ describe('webhook alert channel', () => {
       const failed = await waitFor(
         async () =>
           (
-            (await call(node, 'GET', '/api/executions?jobId=burst-job')).body!.items as Json[]
+            (await call(node, 'GET', '/api/executions?jobId=burst-job')).body.items as Json[]
           ).filter((e) => e.status === 'failed'),
         (list) => list.length === triggers,
       );
