@@ -121,14 +121,16 @@ describe('LabelMatchStrategy', () => {
       ).resolves.toEqual([]);
     });
 
-    it('checks the inner options with the inner strategy and passes its problems on', async () => {
+    it('checks the inner options with the inner strategy, naming them where they are', async () => {
       const validateStrategy = jest.fn(() =>
         Promise.resolve(['dispatch.options.order must be "registration" or "id" (got "age")']),
       );
       const ctx = validationContext({ validateStrategy });
       await expect(
         validate({ labels: { a: 'b' }, strategy: 'failover', options: { order: 'age' } }, ctx),
-      ).resolves.toEqual(['dispatch.options.order must be "registration" or "id" (got "age")']);
+      ).resolves.toEqual([
+        'dispatch.options.options.order must be "registration" or "id" (got "age")',
+      ]);
       expect(validateStrategy).toHaveBeenCalledWith('failover', { order: 'age' });
       await validate({ labels: { a: 'b' } }, ctx);
       expect(validateStrategy).toHaveBeenLastCalledWith('round-robin', {});

@@ -66,8 +66,16 @@ export class LabelMatchStrategy implements ForestDispatchStrategy<LabelMatchOpti
     if (!isPlainObject(inner)) {
       problems.push(`dispatch.options.options must be an object (got ${show(inner)})`);
     } else if (!strategyProblem && typeof strategy === 'string') {
-      // The inner strategy's problems already name their option; passed on unchanged.
-      problems.push(...(await context.validateStrategy(strategy, inner)));
+      // The inner strategy names its options from `dispatch.options.`; here they live one
+      // level down, under `dispatch.options.options.`.
+      const nested = await context.validateStrategy(strategy, inner);
+      problems.push(
+        ...nested.map((p) =>
+          p.startsWith('dispatch.options.')
+            ? `dispatch.options.options.${p.slice('dispatch.options.'.length)}`
+            : p,
+        ),
+      );
     }
     return problems;
   }
