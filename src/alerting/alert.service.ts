@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import {
-  AlertDelivery,
-  AlertSeverity,
-  ForestAlert,
-  ForestAlertEvent,
-  JobAlertEvent,
-} from '@forest/plugin-api';
+import { AlertDelivery, AlertSeverity, ForestAlert, ForestAlertEvent } from '@forest/plugin-api';
 import { ForestConfig } from '../config/forest.config';
 import { JobService } from '../job/job.service';
 import { callWithin, ThrottledWarnings, wrap } from '../plugins/plugin-call';
@@ -29,7 +23,6 @@ export interface AlertRecord {
   deliveries: { channel: string; delivery: AlertDelivery }[];
 }
 
-const JOB_EVENTS: readonly string[] = ['failed', 'timed_out', 'lost', 'misfire', 'no_worker'];
 /** Deliveries running at once; more wait in a queue of at most MAX_QUEUED. */
 const MAX_IN_FLIGHT = 32;
 const MAX_QUEUED = 1000;
@@ -122,10 +115,10 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
         ...(suppressed ? { suppressed } : {}),
       };
       const channels = new Set(this.config.alertDefaultChannels);
-      if (job && JOB_EVENTS.includes(input.event)) {
-        if (job.alerts.events.includes(input.event as JobAlertEvent)) {
-          for (const channel of job.alerts.channels) channels.add(channel);
-        }
+      // Cluster events are not a job's to select; job events reach the job's channels
+      // when the job selected them.
+      if (job && (job.alerts.events as readonly string[]).includes(input.event)) {
+        for (const channel of job.alerts.channels) channels.add(channel);
       }
       const record: AlertRecord = { alert, deliveries: [] };
       this.recentAlerts.push(record);

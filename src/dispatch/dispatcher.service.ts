@@ -92,7 +92,8 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
   private readonly pending = new Map<string, Map<string, PendingItem>>();
   private readonly drainQueued = new Set<string>();
   private readonly draining = new Set<string>();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Per group, the timer that offers declined executions again. */
+  private readonly offerTimers = new Map<string, NodeJS.Timeout>();
   private readonly events = new Subject<DispatchEvent>();
   /** Workers, by group/id, that said goodbye: their disappearance is not a loss. */
   private readonly leaving = new Set<string>();
@@ -224,8 +225,8 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     this.generation++;
     clearTimeout(this.retryTimer);
     clearInterval(this.sweepTimer);
-    for (const timer of this.retryTimers.values()) clearTimeout(timer);
-    this.retryTimers.clear();
+    for (const timer of this.offerTimers.values()) clearTimeout(timer);
+    this.offerTimers.clear();
     this.reset();
     await this.cancelWatches();
   }
@@ -354,16 +355,16 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
 
   /** Drains the group again at `atMs` (the earliest declined execution's next offer). */
   private scheduleDrainAt(group: string, atMs: number): void {
-    if (this.retryTimers.has(group)) return;
+    if (this.offerTimers.has(group)) return;
     const timer = setTimeout(
       () => {
-        this.retryTimers.delete(group);
+        this.offerTimers.delete(group);
         this.scheduleDrain(group);
       },
       Math.max(0, atMs - Date.now()),
     );
     timer.unref();
-    this.retryTimers.set(group, timer);
+    this.offerTimers.set(group, timer);
   }
 
   private async drain(group: string): Promise<void> {

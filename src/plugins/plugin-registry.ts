@@ -24,6 +24,16 @@ export interface Registered<T> {
   readonly plugin?: LoadedPlugin;
 }
 
+interface Found {
+  strategies: Map<string, Registered<ForestDispatchStrategy>>;
+  channels: Map<string, Registered<ForestAlertChannel>>;
+}
+
+/** How messages name a provider's owner. */
+function describePlugin(plugin: LoadedPlugin | undefined): string {
+  return plugin ? `${plugin.info.name} (${plugin.location})` : 'the host';
+}
+
 const KINDS: { kind: PluginKind; key: string; method: 'select' | 'send' }[] = [
   { kind: 'dispatch-strategy', key: DISPATCH_STRATEGY_METADATA, method: 'select' },
   { kind: 'alert-channel', key: ALERT_CHANNEL_METADATA, method: 'send' },
@@ -37,8 +47,8 @@ const KINDS: { kind: PluginKind; key: string; method: 'select' | 'send' }[] = [
 @Injectable()
 export class PluginRegistry implements OnModuleInit {
   private readonly logger = new Logger(PluginRegistry.name);
-  private strategies?: Map<string, Registered<ForestDispatchStrategy>>;
-  private channels?: Map<string, Registered<ForestAlertChannel>>;
+  /** Found once, on first use: the registry is read on every dispatch. */
+  private found?: Found;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -47,7 +57,7 @@ export class PluginRegistry implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.explore();
+    this.registered();
     const plugins = this.loaded.plugins.map((p) => `${p.info.name}@${p.info.version}`);
     this.logger.log(
       `${plugins.length} plugin(s): ${plugins.join(', ') || 'none'}; strategies: ` +
@@ -56,24 +66,24 @@ export class PluginRegistry implements OnModuleInit {
   }
 
   strategy(name: string): Registered<ForestDispatchStrategy> | undefined {
-    return this.explore().strategies.get(name);
+    return this.registered().strategies.get(name);
   }
 
   channel(name: string): Registered<ForestAlertChannel> | undefined {
-    return this.explore().channels.get(name);
+    return this.registered().channels.get(name);
   }
 
   strategyNames(): string[] {
-    return [...this.explore().strategies.keys()].sort();
+    return [...this.registered().strategies.keys()].sort();
   }
 
   channelNames(): string[] {
-    return [...this.explore().channels.keys()].sort();
+    return [...this.registered().channels.keys()].sort();
   }
 
   /** What `GET /api/plugins` shows. */
   describe() {
-    const { strategies, channels } = this.explore();
+    const { strategies, channels } = this.registered();
     const provided = [...strategies.values(), ...channels.values()];
     return {
       apiVersion: FOREST_PLUGIN_API_VERSION,
@@ -96,10 +106,11 @@ export class PluginRegistry implements OnModuleInit {
     };
   }
 
-  private explore() {
-    if (this.strategies && this.channels) {
-      return { strategies: this.strategies, channels: this.channels };
-    }
+  private registered(): Found {
+    return (this.found ??= this.explore());
+  }
+
+  private explore(): Found {
     const owners = this.pluginOfModule();
     const found = new Map<PluginKind, Map<string, Registered<unknown>>>();
     for (const { kind, key, method } of KINDS) {
@@ -111,7 +122,7 @@ export class PluginRegistry implements OnModuleInit {
         const name = Reflect.getMetadata(key, type) as string | undefined;
         if (name === undefined) continue;
         const plugin = owners.get(wrapper.host?.metatype as unknown);
-        const pluginName = plugin ? `${plugin.info.name} (${plugin.location})` : 'the host';
+        const pluginName = describePlugin(plugin);
         const problem = !PLUGIN_NAME_PATTERN.test(name)
           ? PluginMessages.badProviderName(kind, name, pluginName)
           : typeof (wrapper.instance as Record<string, unknown>)[method] !== 'function'
@@ -120,12 +131,7 @@ export class PluginRegistry implements OnModuleInit {
         const twin = byName.get(name);
         const duplicate =
           twin && twin.instance !== wrapper.instance
-            ? PluginMessages.duplicateProvider(
-                kind,
-                name,
-                twin.plugin ? `${twin.plugin.info.name} (${twin.plugin.location})` : 'the host',
-                pluginName,
-              )
+            ? PluginMessages.duplicateProvider(kind, name, describePlugin(twin.plugin), pluginName)
             : undefined;
         if (twin && !duplicate) continue; // the same provider exported into several modules
         const reason = problem ?? duplicate;
@@ -137,12 +143,10 @@ export class PluginRegistry implements OnModuleInit {
         byName.set(name, { name, kind, instance: wrapper.instance, plugin });
       }
     }
-    this.strategies = found.get('dispatch-strategy') as Map<
-      string,
-      Registered<ForestDispatchStrategy>
-    >;
-    this.channels = found.get('alert-channel') as Map<string, Registered<ForestAlertChannel>>;
-    return { strategies: this.strategies, channels: this.channels };
+    return {
+      strategies: found.get('dispatch-strategy') as Found['strategies'],
+      channels: found.get('alert-channel') as Found['channels'],
+    };
   }
 
   /** Module class -> the plugin whose module is it or (transitively) imports it. */
