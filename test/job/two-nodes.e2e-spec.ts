@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { startTestApp, TestApp } from '../support/app-harness';
+import { startNodesOnEtcd, TestApp } from '../support/app-harness';
 import { EtcdHarness } from '../support/etcd-harness';
 
 /** Any node answers from the store: no per-node cache can serve a stale job. */
@@ -10,17 +9,7 @@ describe('two nodes on one etcd', () => {
 
   beforeAll(async () => {
     etcd = await EtcdHarness.start();
-    const env = { FOREST_KEY_PREFIX: `/forest-two-${randomUUID().slice(0, 8)}` };
-    a = await startTestApp({
-      store: 'etcd',
-      etcdEndpoint: etcd.endpoint,
-      env: { ...env, FOREST_NODE_ID: 'a' },
-    });
-    b = await startTestApp({
-      store: 'etcd',
-      etcdEndpoint: etcd.endpoint,
-      env: { ...env, FOREST_NODE_ID: 'b' },
-    });
+    [a, b] = await startNodesOnEtcd(etcd.endpoint, ['a', 'b']);
   });
 
   afterAll(async () => {

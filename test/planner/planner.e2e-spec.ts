@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { ExecutionRecord, JobStateRecord } from '@forest/protocol';
 import { CoordinationStore, rangeAll } from '@forest/store';
 import { COORDINATION_STORE } from '../../src/store/store.tokens';
 import { PlannerService } from '../../src/planner/planner.service';
-import { startTestApp, TestApp } from '../support/app-harness';
+import { startNodesOnEtcd, startTestApp, TestApp } from '../support/app-harness';
 import { sleep, waitFor } from '../support/wait';
 import { EtcdHarness } from '../support/etcd-harness';
 
@@ -191,17 +190,7 @@ describe('planner on two nodes sharing an etcd', () => {
 
   beforeAll(async () => {
     etcd = await EtcdHarness.start();
-    const env = { FOREST_KEY_PREFIX: `/forest-plan-${randomUUID().slice(0, 8)}` };
-    a = await startTestApp({
-      store: 'etcd',
-      etcdEndpoint: etcd.endpoint,
-      env: { ...env, FOREST_NODE_ID: 'a' },
-    });
-    b = await startTestApp({
-      store: 'etcd',
-      etcdEndpoint: etcd.endpoint,
-      env: { ...env, FOREST_NODE_ID: 'b' },
-    });
+    [a, b] = await startNodesOnEtcd(etcd.endpoint, ['a', 'b']);
   });
 
   afterAll(async () => {

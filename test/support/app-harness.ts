@@ -73,3 +73,25 @@ export async function startTestApp(options: {
     },
   };
 }
+
+/**
+ * Nodes that share one etcd and one fresh key prefix, one app per node id: a cluster of
+ * in-process nodes for e2e tests. Close each app (and stop etcd) when done.
+ */
+export async function startNodesOnEtcd(
+  etcdEndpoint: string,
+  nodeIds: string[],
+): Promise<TestApp[]> {
+  const prefix = `/forest-nodes-${randomUUID().slice(0, 8)}`;
+  const apps: TestApp[] = [];
+  for (const nodeId of nodeIds) {
+    apps.push(
+      await startTestApp({
+        store: 'etcd',
+        etcdEndpoint,
+        env: { FOREST_KEY_PREFIX: prefix, FOREST_NODE_ID: nodeId },
+      }),
+    );
+  }
+  return apps;
+}
