@@ -127,11 +127,6 @@ export class Dispatcher implements FirePlacement, OnModuleInit, OnModuleDestroy 
     this.events.complete();
   }
 
-  /** Live workers and their load as the leader sees them (empty on followers). */
-  get isReady(): boolean {
-    return this.ready;
-  }
-
   place(job: FiringJob, executionId: string, scheduledMs: number): string | undefined {
     if (!this.ready) return undefined;
     const strategy = job.dispatch.strategy;

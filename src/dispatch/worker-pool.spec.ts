@@ -53,17 +53,17 @@ describe('WorkerPool', () => {
     expect(pool.get('g', 'a')!.running).toBe(1);
   });
 
-  it('tells whether a group, or a target of it, has a free slot', () => {
+  it('tells whether a target of a group has a free slot', () => {
     const pool = new WorkerPool();
-    expect(pool.hasFreeSlot('g')).toBe(false);
+    expect(pool.hasFreeSlotFor('g', 't')).toBe(false);
     pool.upsertWorker(worker('a', 1));
     pool.upsertWorker(worker('b', 1, ['other']));
-    expect(pool.hasFreeSlot('g')).toBe(true);
+    expect(pool.hasFreeSlotFor('g', 't')).toBe(true);
     pool.reserve('g', 'a', 'x1');
     expect(pool.hasFreeSlotFor('g', 't')).toBe(false);
-    expect(pool.hasFreeSlot('g')).toBe(true); // b, for its own target
+    expect(pool.hasFreeSlotFor('g', 'other')).toBe(true); // b, for its own target
     pool.setSlot('g', 'b', 'x2', 'assigned');
-    expect(pool.hasFreeSlot('g')).toBe(false);
+    expect(pool.hasFreeSlotFor('g', 'other')).toBe(false);
   });
 
   it('keeps assignments of unknown workers as orphans until the worker shows up', () => {

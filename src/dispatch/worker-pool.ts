@@ -104,14 +104,6 @@ export class WorkerPool {
     );
   }
 
-  /** True when some worker of the group has a free slot (for any target). */
-  hasFreeSlot(group: string): boolean {
-    for (const worker of this.groups.get(group)?.values() ?? []) {
-      if (worker.inbox.size < worker.record.capacity) return true;
-    }
-    return false;
-  }
-
   /** Orphaned slots (worker unknown), by group and worker; removed from the pool. */
   takeOrphans(): { group: string; workerId: string; inbox: Map<string, SlotState> }[] {
     const taken = [...this.orphans].map(([key, inbox]) => {

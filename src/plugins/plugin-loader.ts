@@ -197,7 +197,7 @@ function pluginClasses(exported: unknown): Type<unknown>[] {
 }
 
 /** The plugin's declared name, version and API range, checked against this host. */
-export function checkInfo(info: ForestPluginInfo, api: string): void {
+function checkInfo(info: ForestPluginInfo, api: string): void {
   if (typeof info.name !== 'string' || !PLUGIN_NAME_PATTERN.test(info.name)) {
     throw new PluginLoadError(PluginMessages.badName(String(info.name)));
   }
