@@ -7,7 +7,12 @@ import {
   scheduledExecKey,
 } from '@forest/protocol';
 import { Compare, TxnOp, TxnRequest, TxnResult } from '@forest/store';
-import { assignmentOf, pendingEntry, transition } from '../execution/execution-record';
+import {
+  assignmentOf,
+  newExecution,
+  pendingEntry,
+  transition,
+} from '../execution/execution-record';
 import { DueFire } from './due-fires';
 
 /** The job fields an execution record copies at fire time. */
@@ -222,7 +227,7 @@ export class FireWriter {
       for (const fire of chunk.fires) {
         const key = execKeyOf(job, fire);
         const id = executionId(job.jobId, scheduledExecKey(fire.scheduledMs));
-        const pending = this.pendingExecution(job, id, fire, firedAt, token);
+        const pending = this.pendingExecution(job, id, fire, nowMs, token);
         const workerId = this.options.placement?.place(job, id, fire.scheduledMs);
         compare.push({ key, target: 'createRevision', op: '==', value: 0 });
         failure.push({ type: 'get', key });
@@ -272,32 +277,33 @@ export class FireWriter {
     }
   }
 
+  /** The fire's execution as created: pending, at `nowMs`, under this leader's token. */
   private pendingExecution(
     job: FiringJob,
     id: string,
     fire: DueFire,
-    firedAt: string,
+    nowMs: number,
     token: number,
   ): ExecutionRecord {
-    return {
-      id,
-      jobId: job.jobId,
-      jobName: job.name,
-      group: job.group,
-      target: job.target,
-      params: job.params,
-      trigger: 'schedule',
-      status: 'pending',
-      attempt: 1,
-      scheduledMs: fire.scheduledMs,
-      scheduledAt: new Date(fire.scheduledMs).toISOString(),
-      firedAt,
-      catchUp: fire.catchUp,
-      firedBy: { node: this.options.nodeId, token },
-      timeoutMs: job.timeoutMs,
-      dispatch: job.dispatch,
-      timeline: [{ status: 'pending', at: firedAt, node: this.options.nodeId }],
-    };
+    return newExecution(
+      {
+        id,
+        jobId: job.jobId,
+        jobName: job.name,
+        group: job.group,
+        target: job.target,
+        params: job.params,
+        trigger: 'schedule',
+        attempt: 1,
+        scheduledMs: fire.scheduledMs,
+        catchUp: fire.catchUp,
+        firedBy: { node: this.options.nodeId, token },
+        timeoutMs: job.timeoutMs,
+        dispatch: job.dispatch,
+      },
+      nowMs,
+      this.options.nodeId,
+    );
   }
 }
 
