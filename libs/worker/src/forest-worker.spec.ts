@@ -430,6 +430,9 @@ describe('ForestWorker', () => {
     // `running` goes before the final report.
     expect(statuses(ids[0])).toEqual(['running', 'succeeded']);
     for (const id of ids.slice(1)) expect(statuses(id)).toEqual(['succeeded']);
+    // The node records a batch before the worker has its answer: wait for that answer
+    // instead of racing it (the queue must still empty, or this times out).
+    await node.waitFor(() => worker.status.pendingReports === 0, 'the report queue to empty');
     expect(worker.status.pendingReports).toBe(0);
   });
 
