@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ElectionModule } from '../election/election.module';
-import { FIRE_PLACEMENT } from '../planner/fire-writer';
+import { FIRE_PLACEMENT } from './fire-placement';
 import { Dispatcher } from './dispatcher.service';
 
 /** Assigns executions to workers on the leader. */

@@ -23,7 +23,7 @@ import { DispatchDecision, DispatchWorker } from '@forest/plugin-api';
 import { ForestConfig } from '../config/forest.config';
 import { LeadershipService } from '../election/leadership.service';
 import { assignmentOf, isFinal, pendingEntry, transition } from '../execution/execution-record';
-import { FirePlacement, FiringJob } from '../planner/fire-writer';
+import { FirePlacement, FiringJob } from './fire-placement';
 import { InjectStore } from '../store/store.tokens';
 import { DispatchStrategies } from '../plugins/dispatch-strategies.service';
 import { isPromiseLike } from '../plugins/plugin-call';

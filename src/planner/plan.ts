@@ -1,4 +1,10 @@
-import { JobDispatch, JobRecord, MisfirePolicy } from '@forest/protocol';
+import {
+  ConcurrencyPolicy,
+  JobDispatch,
+  JobRecord,
+  JobRetry,
+  MisfirePolicy,
+} from '@forest/protocol';
 import { CronSchedule } from '../schedule/cron-schedule';
 import { FireHeap } from './fire-heap';
 import { ScheduleCache } from './schedule-cache';
@@ -12,6 +18,8 @@ export interface PlanEntry {
   readonly params: unknown;
   readonly timeoutMs: number;
   readonly dispatch: JobDispatch;
+  readonly retry: JobRetry;
+  readonly concurrency: ConcurrencyPolicy;
   readonly cron: string;
   readonly timezone: string;
   readonly schedule: CronSchedule;
@@ -96,6 +104,8 @@ export class Plan {
       params: job.params,
       timeoutMs: job.timeoutMs,
       dispatch: sharedDispatch(job.dispatch),
+      retry: job.retry,
+      concurrency: job.concurrency,
       cron: job.schedule.cron,
       timezone: job.schedule.timezone,
       schedule,

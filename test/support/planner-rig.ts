@@ -3,7 +3,8 @@ import { JobRecord, JobStateRecord } from '@forest/protocol';
 import { KeyValue, TxnOpResult, TxnRequest, TxnResult } from '@forest/store';
 import { FakeClock } from './fake-clock';
 import { FireLoop, FireLoopOptions } from '../../src/planner/fire-loop';
-import { FirePlacement, FireWriter } from '../../src/planner/fire-writer';
+import { FirePlacement } from '../../src/dispatch/fire-placement';
+import { FireWriter } from '../../src/planner/fire-writer';
 import { Plan } from '../../src/planner/plan';
 
 /**

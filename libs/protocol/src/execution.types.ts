@@ -1,4 +1,4 @@
-import { JobDispatch } from './job.types';
+import { ConcurrencyPolicy, JobDispatch, JobRetry } from './job.types';
 
 /**
  * Execution and job-state records as stored under `executions/{jobId}/{execKey}` and
@@ -65,6 +65,27 @@ export interface ExecutionRecord {
    * own key and shard i at `{key}.s{i}` (see shardExecutionId).
    */
   shard?: ShardInfo;
+  /**
+   * The job's retry policy when it fired: a failed, timed-out or lost attempt with
+   * attempts left creates the next one in the txn that finishes it. Absent: no retries
+   * (records written before retries, and manual triggers that opted out).
+   */
+  retry?: JobRetry;
+  /**
+   * The job's concurrency policy when it fired. `forbid` / `replace` executions hold the
+   * job's marker (`active/{jobId}`) while they are not final, unless `forced`.
+   */
+  concurrency?: ConcurrencyPolicy;
+  /** A manual trigger that ignored the concurrency policy (runs beside the active one). */
+  forced?: boolean;
+  /** For attempt >= 2: the attempt it retries. */
+  retryOf?: string;
+  /** For attempt >= 2: not dispatched before this time (epoch ms): the retry backoff. */
+  retryAtMs?: number;
+  /** For `cancelled`: what cancelled it (the API, or a newer execution under `replace`). */
+  cancelledBy?: CancelSource;
+  /** For `skipped`: why the fire did not run. */
+  skipReason?: string;
   /** The worker it is (or was last) assigned to. */
   worker?: string;
   startedAt?: string;
@@ -106,6 +127,19 @@ export interface PendingEntry {
   target: string;
   /** When it started waiting (ISO). */
   since: string;
+  /** A retry waiting for its backoff: not dispatched before this time (epoch ms). */
+  notBeforeMs?: number;
+}
+
+/** Who cancelled an execution. */
+export interface CancelSource {
+  /** `api`: POST /api/executions/{id}/cancel; `replace`: a newer execution of the job. */
+  kind: 'api' | 'replace';
+  /** The node that wrote the cancel. */
+  node: string;
+  /** For `replace`: the execution that replaced it. For `api`: the caller, when known. */
+  by?: string;
+  reason?: string;
 }
 
 /** Which copy of a broadcast execution this is: index 0..total-1. */

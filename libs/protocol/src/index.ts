@@ -2,3 +2,4 @@ export * from './keyspace';
 export * from './job.types';
 export * from './execution.types';
 export * from './worker-protocol.types';
+export * from './decode';

@@ -16,7 +16,14 @@ export type MisfirePolicy = (typeof MISFIRE_POLICIES)[number];
 export const RETRY_BACKOFFS = ['fixed', 'exponential'] as const;
 export type RetryBackoff = (typeof RETRY_BACKOFFS)[number];
 
-export const ALERT_EVENTS = ['failed', 'timed_out', 'lost', 'misfire', 'no_worker'] as const;
+export const ALERT_EVENTS = [
+  'failed',
+  'timed_out',
+  'lost',
+  'retries_exhausted',
+  'misfire',
+  'no_worker',
+] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
 /** Alert events about the cluster rather than one job: sent to the default channels. */

@@ -30,7 +30,41 @@ export const Keyspace = {
   pending: 'pending/',
   groupPending: (group: string) => `pending/${group}/`,
   pendingExecution: (group: string, executionId: string) => `pending/${group}/${executionId}`,
+  /**
+   * A job's concurrency marker (jobs with `forbid` or `replace`): the id of the execution
+   * that holds the job busy. Written in the txn that creates that execution and removed
+   * (or handed to its retry) in the txn that finishes it, so "is the job running?" is one
+   * key a fire txn can compare.
+   */
+  active: 'active/',
+  activeExecution: (jobId: string) => `active/${jobId}`,
 } as const;
+
+/** The parts of `assignments/{group}/{workerId}/{executionId}`; undefined if malformed. */
+export function parseAssignmentKey(
+  key: string,
+): { group: string; workerId: string; executionId: string } | undefined {
+  const parts = splitUnder(key, Keyspace.assignments, 3);
+  return parts && { group: parts[0], workerId: parts[1], executionId: parts[2] };
+}
+
+/** The parts of `pending/{group}/{executionId}`; undefined if malformed. */
+export function parsePendingKey(key: string): { group: string; executionId: string } | undefined {
+  const parts = splitUnder(key, Keyspace.pending, 2);
+  return parts && { group: parts[0], executionId: parts[1] };
+}
+
+/** The parts of `workers/{group}/{workerId}`; undefined if malformed. */
+export function parseWorkerKey(key: string): { group: string; workerId: string } | undefined {
+  const parts = splitUnder(key, Keyspace.workers, 2);
+  return parts && { group: parts[0], workerId: parts[1] };
+}
+
+function splitUnder(key: string, prefix: string, count: number): string[] | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const parts = key.slice(prefix.length).split('/');
+  return parts.length === count && parts.every((part) => part.length > 0) ? parts : undefined;
+}
 
 /** Width of a zero-padded epoch-ms execution key: sorts by time until the year 33658. */
 const EXEC_KEY_DIGITS = 15;
@@ -58,7 +92,22 @@ export function shardExecutionId(id: string, index: number): string {
   return `${id}.s${index}`;
 }
 
-/** The key of a manual or retry execution: its creation time, then a unique suffix. */
+/**
+ * The id of attempt `attempt` (>= 2) of the fire whose attempts began with `id`: one id per
+ * (fire, attempt), so the txn that finishes attempt n creates attempt n+1 only if absent,
+ * and no two writers can both create it. `{first}.r{n}` sorts right after the first
+ * attempt, so a fire's attempts are neighbours in the keyspace.
+ */
+export function retryExecutionId(id: string, attempt: number): string {
+  return `${firstAttemptId(id)}.r${attempt}`;
+}
+
+/** The id of the first attempt of the fire `id` belongs to (itself for a first attempt). */
+export function firstAttemptId(id: string): string {
+  return id.replace(/\.r\d+$/, '');
+}
+
+/** The key of a manual execution: its creation time, then a unique suffix. */
 export function uniqueExecKey(atMs: number, suffix: string): string {
   return `${scheduledExecKey(atMs)}-${suffix}`;
 }

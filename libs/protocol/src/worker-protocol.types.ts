@@ -5,7 +5,8 @@ import { ShardInfo } from './execution.types';
  * say to each other over HTTP. Workers never talk to etcd; any node serves any worker.
  *
  *   POST   /api/workers                                         register -> worker id + lease TTL
- *   POST   /api/workers/{group}/{workerId}/heartbeat            keep the worker's lease alive
+ *   POST   /api/workers/{group}/{workerId}/heartbeat            keep the worker's lease alive;
+ *            body {held: [executionId]} -> {leaseTtlS, abort: [{executionId, status, reason}]}
  *   GET    /api/workers/{group}/{workerId}/assignments          long-poll for work
  *            ?after={revision}&waitMs={0..60000}&max={1..1000}
  *   POST   /api/workers/{group}/{workerId}/reports              batch of status reports
@@ -84,8 +85,38 @@ export interface Assignment {
   workerId: string;
   assignedAt: string;
   state: AssignmentState;
+  /** When the worker's `running` report was recorded (epoch ms): the leader's deadline starts here. */
+  startedAtMs?: number;
   /** For a broadcast: which copy this worker runs (index 0..total-1). */
   shard?: ShardInfo;
+}
+
+/**
+ * A heartbeat's body: the executions the worker holds (running, or waiting for their
+ * scheduled time). The node answers which of them are no longer the worker's.
+ */
+export interface HeartbeatRequest {
+  held?: string[];
+}
+
+/** Most execution ids one heartbeat may list. */
+export const MAX_HELD_PER_HEARTBEAT = 10_000;
+
+/**
+ * An execution the worker must stop: its handler's AbortSignal fires (and one not yet
+ * started never starts). `status` is the execution's status now (`timed_out`, `cancelled`,
+ * `lost`, ...; `moved` when it was taken back and placed elsewhere).
+ */
+export interface AbortNotice {
+  executionId: string;
+  status: string;
+  reason: string;
+}
+
+export interface HeartbeatResponse {
+  leaseTtlS: number;
+  /** Held executions that are no longer this worker's: abort them. */
+  abort: AbortNotice[];
 }
 
 export interface PollResponse {

@@ -1,0 +1,86 @@
+import { EXECUTION_STATUSES, ExecutionRecord, PendingEntry } from './execution.types';
+import { ASSIGNMENT_STATES, Assignment, WorkerRecord } from './worker-protocol.types';
+
+/**
+ * Checked decoding of the JSON records Forest stores. A value that does not parse, or is
+ * not the shape it claims to be (written by hand, by an older or newer version, or
+ * damaged), throws a RecordDecodeError naming the key, instead of reaching the scheduler
+ * as a half-typed object. Only the fields the scheduler relies on are checked.
+ */
+export class RecordDecodeError extends Error {
+  constructor(
+    readonly key: string,
+    problem: string,
+  ) {
+    super(`stored record ${key} is not valid: ${problem}`);
+    this.name = 'RecordDecodeError';
+  }
+}
+
+type Check = (value: unknown) => boolean;
+const isString: Check = (value) => typeof value === 'string';
+const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
+const oneOf =
+  (values: readonly string[]): Check =>
+  (value) =>
+    typeof value === 'string' && values.includes(value);
+
+function decode<T>(key: string, text: string, fields: Record<string, Check>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new RecordDecodeError(key, 'not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RecordDecodeError(key, 'not an object');
+  }
+  const record = value as Record<string, unknown>;
+  for (const [field, check] of Object.entries(fields)) {
+    if (!check(record[field])) throw new RecordDecodeError(key, `field ${field} is missing or wrong`);
+  }
+  return value as T;
+}
+
+export function decodeExecution(key: string, text: string): ExecutionRecord {
+  return decode<ExecutionRecord>(key, text, {
+    id: isString,
+    jobId: isString,
+    group: isString,
+    target: isString,
+    status: oneOf(EXECUTION_STATUSES),
+    attempt: isNumber,
+    scheduledMs: isNumber,
+    timeline: Array.isArray,
+  });
+}
+
+export function decodeAssignment(key: string, text: string): Assignment {
+  return decode<Assignment>(key, text, {
+    executionId: isString,
+    jobId: isString,
+    target: isString,
+    workerId: isString,
+    state: oneOf(ASSIGNMENT_STATES),
+    scheduledMs: isNumber,
+  });
+}
+
+export function decodePendingEntry(key: string, text: string): PendingEntry {
+  return decode<PendingEntry>(key, text, {
+    executionId: isString,
+    jobId: isString,
+    target: isString,
+    since: isString,
+  });
+}
+
+export function decodeWorker(key: string, text: string): WorkerRecord {
+  return decode<WorkerRecord>(key, text, {
+    id: isString,
+    group: isString,
+    targets: Array.isArray,
+    capacity: isNumber,
+    lease: isString,
+  });
+}
