@@ -28,7 +28,7 @@ export class AlertSources implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.subscriptions.push(
-      this.reports.finished$.subscribe((record) => this.onFinished(record)),
+      this.reports.finished$.subscribe((finished) => this.onFinished(finished.record)),
       this.dispatcher.events$.subscribe((event) => this.onDispatchEvent(event)),
       this.planner.misfires$.subscribe((misfire) =>
         this.alerts.raise({

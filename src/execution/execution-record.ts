@@ -1,5 +1,7 @@
 import {
   Assignment,
+  ConcurrencyPolicy,
+  JobRetry,
   ExecutionRecord,
   PendingEntry,
   ExecutionStatus,
@@ -140,5 +142,19 @@ export function newExecution(
     timeoutMs: fields.timeoutMs,
     dispatch: fields.dispatch,
     timeline: [{ status: 'pending', at, node }],
+  };
+}
+
+/**
+ * The job policies an execution keeps (see ExecutionRecord.retry / concurrency), stored
+ * only when they do something, so a plain job's records stay as small as before.
+ */
+export function policyFields(job: {
+  retry: JobRetry;
+  concurrency: ConcurrencyPolicy;
+}): Pick<ExecutionRecord, 'retry' | 'concurrency'> {
+  return {
+    ...(job.retry.maxAttempts > 0 ? { retry: job.retry } : {}),
+    ...(job.concurrency !== 'allow' ? { concurrency: job.concurrency } : {}),
   };
 }

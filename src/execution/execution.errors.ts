@@ -11,18 +11,28 @@ export class ExecutionNotFoundError extends DomainError {
   }
 }
 
-/** Only `pending` and `assigned` executions can be cancelled. */
+/** A finished execution cannot be cancelled. */
 export class ExecutionNotCancellableError extends DomainError {
   constructor(id: string, status: ExecutionStatus, worker?: string) {
-    const why =
-      status === 'running'
-        ? `is already running${worker ? ` on worker "${worker}"` : ''}`
-        : `already finished (${status})`;
     super(
       'conflict',
       'EXECUTION_NOT_CANCELLABLE',
-      `execution "${id}" ${why}: only pending or assigned executions can be cancelled`,
+      `execution "${id}" already finished (${status}${worker ? ` on worker "${worker}"` : ''}): ` +
+        'only pending, assigned or running executions can be cancelled',
       { status },
+    );
+  }
+}
+
+/** A manual trigger of a `forbid` job while one of its executions is active, without force. */
+export class JobActiveError extends DomainError {
+  constructor(jobId: string, activeId: string) {
+    super(
+      'conflict',
+      'JOB_ACTIVE',
+      `job "${jobId}" has concurrency forbid and execution "${activeId}" is still active: ` +
+        'wait for it, cancel it, or trigger with force: true',
+      { activeExecution: activeId },
     );
   }
 }

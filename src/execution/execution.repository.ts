@@ -6,9 +6,16 @@ import {
   Keyspace,
   parseExecutionId,
 } from '@forest/protocol';
-import { Compare, CoordinationStore, KeyValue, RangeResult, TxnRequest } from '@forest/store';
+import {
+  Compare,
+  CoordinationStore,
+  getMany,
+  KeyValue,
+  RangeResult,
+  TxnRequest,
+} from '@forest/store';
 import { InjectStore } from '../store/store.tokens';
-import { pendingEntry } from './execution-record';
+import { TxnPart } from './execution-ops';
 import { RetentionDecision } from './retention';
 
 export interface StoredExecution {
@@ -22,8 +29,6 @@ export interface StoredAssignment {
   key: string;
   modRevision: number;
 }
-
-export type CreateOutcome = 'ok' | 'key-taken' | 'job-changed';
 
 /**
  * Keys per range page when reading execution records. Records carry params, output and
@@ -46,72 +51,23 @@ export class ExecutionRepository {
     return key === undefined ? undefined : parseExecution(await this.store.get(key));
   }
 
-  async getAssignment(
-    group: string,
-    workerId: string,
-    executionId: string,
-  ): Promise<StoredAssignment | undefined> {
-    const kv = await this.store.get(Keyspace.assignment(group, workerId, executionId));
-    if (!kv) return undefined;
-    return {
-      assignment: JSON.parse(kv.value) as Assignment,
-      key: kv.key,
-      modRevision: kv.modRevision,
-    };
+  /** Reads keys in one round trip per 128, in order (see getMany). */
+  read(keys: readonly (string | undefined)[]): Promise<(KeyValue | undefined)[]> {
+    return getMany(this.store, keys);
   }
 
-  /**
-   * Creates a pending execution and its `pending/` entry in one txn, if its key is free
-   * and its job is still at `jobVersion` (so it was made from the job as it is).
-   */
-  async createPending(record: ExecutionRecord, jobVersion: number): Promise<CreateOutcome> {
-    const key = keyOf(record);
-    const jobKey = Keyspace.job(record.jobId);
+  /** The job's concurrency marker, if any execution holds it. */
+  marker(jobId: string): Promise<KeyValue | undefined> {
+    return this.store.get(Keyspace.activeExecution(jobId));
+  }
+
+  /** Commits `part` (from execution-ops) with `guards` in one txn; false if a compare failed. */
+  async commit(part: TxnPart, guards: Compare[] = []): Promise<boolean> {
     const result = await this.store.txn({
-      compare: [
-        { key, target: 'createRevision', op: '==', value: 0 },
-        { key: jobKey, target: 'version', op: '==', value: jobVersion },
-      ],
-      success: [
-        { type: 'put', key, value: JSON.stringify(record) },
-        {
-          type: 'put',
-          key: Keyspace.pendingExecution(record.group, record.id),
-          value: JSON.stringify(pendingEntry(record, record.firedAt)),
-        },
-      ],
-      failure: [{ type: 'get', key }],
+      compare: [...guards, ...part.compare],
+      success: part.success,
     });
-    if (result.succeeded) return 'ok';
-    const existing = result.results[0];
-    return existing.type === 'get' && existing.kv ? 'key-taken' : 'job-changed';
-  }
-
-  /**
-   * Replaces a pending execution by `next` and removes its `pending/` entry, if the record
-   * is unchanged since it was read (a dispatch in between changes it).
-   */
-  async finishPending(current: StoredExecution, next: ExecutionRecord): Promise<boolean> {
-    const { record } = current;
-    return this.replace(current, next, [], [Keyspace.pendingExecution(record.group, record.id)]);
-  }
-
-  /**
-   * Replaces an assigned execution by `next` and removes its assignment, if neither changed
-   * since they were read (a worker's `running` report changes both; a reassignment, the
-   * record). `assignment` undefined: there was none, and there still must be none.
-   */
-  async finishAssigned(
-    current: StoredExecution,
-    next: ExecutionRecord,
-    workerId: string,
-    assignment: StoredAssignment | undefined,
-  ): Promise<boolean> {
-    const key = Keyspace.assignment(current.record.group, workerId, current.record.id);
-    const guard: Compare = assignment
-      ? { key, target: 'modRevision', op: '==', value: assignment.modRevision }
-      : { key, target: 'createRevision', op: '==', value: 0 };
-    return this.replace(current, next, [guard], [key]);
+    return result.succeeded;
   }
 
   /** One page of keys under `prefix` strictly after `after`, ascending. */
@@ -136,25 +92,6 @@ export class ExecutionRepository {
       })),
       success: decisions.map(({ key }) => ({ type: 'delete', key })),
     };
-  }
-
-  private async replace(
-    current: StoredExecution,
-    next: ExecutionRecord,
-    guards: Compare[],
-    deletes: string[],
-  ): Promise<boolean> {
-    const result = await this.store.txn({
-      compare: [
-        { key: current.key, target: 'modRevision', op: '==', value: current.modRevision },
-        ...guards,
-      ],
-      success: [
-        { type: 'put', key: current.key, value: JSON.stringify(next) },
-        ...deletes.map((key) => ({ type: 'delete' as const, key })),
-      ],
-    });
-    return result.succeeded;
   }
 }
 

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { ExecutionRecord, executionId, Keyspace, uniqueExecKey } from '@forest/protocol';
+import {
+  ExecutionRecord,
+  executionId,
+  executionKeyOf,
+  firstAttemptId,
+  Keyspace,
+  uniqueExecKey,
+} from '@forest/protocol';
+import { Compare } from '@forest/store';
 import { ValidationFailedError } from '../common/domain-error';
 import { ForestConfig } from '../config/forest.config';
 import { ParamsTooLargeError } from '../job/job.errors';
@@ -16,6 +24,7 @@ import {
   ExecutionBusyError,
   ExecutionNotCancellableError,
   ExecutionNotFoundError,
+  JobActiveError,
   JobBusyError,
 } from './execution.errors';
 import {
@@ -26,7 +35,8 @@ import {
   laterKey,
   matchesFilters,
 } from './execution-query';
-import { capText, newExecution, transition } from './execution-record';
+import { admitOps, finishOps, holdsMarker, readStates } from './execution-ops';
+import { capText, isFinal, newExecution, policyFields } from './execution-record';
 import { EXECUTION_PAGE, ExecutionRepository, parseExecution } from './execution.repository';
 
 /**
@@ -55,6 +65,8 @@ export class ExecutionService {
   /**
    * A manual run of the job now, paused or not: a pending execution (trigger `manual`)
    * and its `pending/` entry, written together; the dispatcher assigns it like a fire.
+   * The job's concurrency policy applies unless `force`: under `forbid` a busy job answers
+   * 409, under `replace` the running execution is cancelled in the same write.
    */
   async trigger(jobId: string, dto: TriggerJobDto): Promise<ExecutionDto> {
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
@@ -63,31 +75,51 @@ export class ExecutionService {
       const bytes = Buffer.byteLength(JSON.stringify(params ?? null));
       if (bytes > MAX_PARAMS_BYTES) throw new ParamsTooLargeError(bytes, MAX_PARAMS_BYTES);
       const nowMs = Date.now();
+      const node = this.config.nodeId;
       const id = executionId(jobId, uniqueExecKey(nowMs, randomBytes(4).toString('hex')));
-      const record = newExecution(
-        {
-          id,
-          jobId,
-          jobName: job.name,
-          group: job.group,
-          target: job.target,
-          params,
-          trigger: 'manual',
-          attempt: 1,
-          scheduledMs: nowMs,
-          catchUp: false,
-          firedBy: { node: this.config.nodeId, token: 0 },
-          timeoutMs: job.timeoutMs,
-          dispatch: job.dispatch,
-        },
-        nowMs,
-        this.config.nodeId,
-      );
-      // 'key-taken' (a random suffix collided) and 'job-changed' (edited or deleted since
-      // read) both go round again: a deleted job then answers 404.
-      if ((await this.executions.createPending(record, job.version)) === 'ok') {
-        this.logger.log(`execution=${id} job=${jobId} triggered manually (pending)`);
-        return toExecutionDto(record);
+      const record: ExecutionRecord = {
+        ...newExecution(
+          {
+            id,
+            jobId,
+            jobName: job.name,
+            group: job.group,
+            target: job.target,
+            params,
+            trigger: 'manual',
+            attempt: 1,
+            scheduledMs: nowMs,
+            catchUp: false,
+            firedBy: { node, token: 0 },
+            timeoutMs: job.timeoutMs,
+            dispatch: job.dispatch,
+          },
+          nowMs,
+          node,
+        ),
+        ...policyFields({
+          concurrency: job.concurrency,
+          retry: dto?.retry === false ? { ...job.retry, maxAttempts: 0 } : job.retry,
+        }),
+        ...(dto?.force && job.concurrency !== 'allow' ? { forced: true } : {}),
+      };
+      const marker = holdsMarker(record) ? await this.executions.marker(jobId) : undefined;
+      const [holder] = marker
+        ? await readStates((keys) => this.executions.read(keys), [{ id: marker.value }])
+        : [undefined];
+      const admission = admitOps(record, marker, holder, { nowMs, node });
+      if (admission.kind === 'busy') throw new JobActiveError(jobId, admission.holderId);
+      // The job must still be as read (edited or deleted meanwhile: read again).
+      const jobGuard: Compare = {
+        key: Keyspace.job(jobId),
+        target: 'version',
+        op: '==',
+        value: job.version,
+      };
+      if (await this.executions.commit(admission, [jobGuard])) {
+        const replaced = admission.replaced ? ` (replaced ${admission.replaced.id})` : '';
+        this.logger.log(`execution=${id} job=${jobId} triggered manually (pending)${replaced}`);
+        return toExecutionDto(admission.created);
       }
     }
     throw new JobBusyError(jobId);
@@ -105,6 +137,7 @@ export class ExecutionService {
    * one, `executions/` is scanned and filtered, at most MAX_SCANNED_PER_REQUEST per call.
    */
   async list(query: ListExecutionsQueryDto): Promise<ExecutionPageDto> {
+    if (query.attemptsOf !== undefined) return this.attempts(query.attemptsOf);
     const filters = toFilters(query);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const prefix = filters.jobId ? Keyspace.jobExecutions(filters.jobId) : Keyspace.executions;
@@ -141,45 +174,57 @@ export class ExecutionService {
   }
 
   /**
-   * Cancels a pending execution (removing its `pending/` entry) or an assigned one that
-   * its worker has not started (removing the assignment). Each is one txn guarded by the
-   * mod revisions read, so it cannot interleave with a dispatch or a worker's report: a
-   * lost race re-reads, and then finds the execution assigned, running or finished.
+   * Every attempt of the fire `id` belongs to, attempt 1 first. Attempts share the first
+   * attempt's key as a prefix (`{key}.r{n}`), so this reads one short key range.
+   */
+  private async attempts(id: string): Promise<ExecutionPageDto> {
+    const first = firstAttemptId(id);
+    const prefix = executionKeyOf(first);
+    if (prefix === undefined) {
+      const problem = 'not an execution id';
+      throw new ValidationFailedError(`attemptsOf: ${problem}`, [
+        { field: 'attemptsOf', problems: [problem] },
+      ]);
+    }
+    const records: ExecutionRecord[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.executions.page(prefix, after, EXECUTION_PAGE);
+      for (const kv of page.kvs) {
+        const stored = parseExecution(kv);
+        if (stored && firstAttemptId(stored.record.id) === first) records.push(stored.record);
+      }
+      after = page.kvs.at(-1)?.key;
+      if (!page.more || after === undefined) break;
+    }
+    records.sort((a, b) => a.attempt - b.attempt);
+    return { items: records.map(toSummaryDto) };
+  }
+
+  /**
+   * Cancels an execution that has not finished: a pending one leaves `pending/`, an
+   * assigned or running one leaves its worker's inbox (the worker aborts the handler when
+   * its next heartbeat says so). One txn guarded by what was read, so it cannot interleave
+   * with a dispatch, a worker's report or the leader's deadline: a lost race re-reads.
+   * A cancelled execution is never retried; it releases the job's concurrency marker.
    */
   async cancel(id: string, reason?: string): Promise<ExecutionDto> {
+    const node = this.config.nodeId;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      const current = await this.executions.get(id);
-      if (!current) throw new ExecutionNotFoundError(id);
-      const { record } = current;
-      const error =
-        `cancelled through the API on node ${this.config.nodeId}` + (reason ? `: ${reason}` : '');
-      const cancelled = () =>
-        transition(record, 'cancelled', Date.now(), this.config.nodeId, { error });
-      let done: ExecutionRecord | undefined;
-      if (record.status === 'pending') {
-        const next = cancelled();
-        if (await this.executions.finishPending(current, next)) done = next;
-      } else if (record.status === 'assigned') {
-        if (record.worker === undefined) {
-          // No worker recorded: nothing to take back from an inbox.
-          const next = cancelled();
-          if (await this.executions.finishPending(current, next)) done = next;
-        } else {
-          const assignment = await this.executions.getAssignment(record.group, record.worker, id);
-          if (assignment && assignment.assignment.state !== 'assigned') {
-            throw new ExecutionNotCancellableError(id, 'running', record.worker);
-          }
-          const next = cancelled();
-          if (await this.executions.finishAssigned(current, next, record.worker, assignment)) {
-            done = next;
-          }
-        }
-      } else {
+      const [state] = await readStates((keys) => this.executions.read(keys), [{ id }]);
+      const record = state.execution?.record;
+      if (!record) throw new ExecutionNotFoundError(id);
+      if (isFinal(record.status)) {
         throw new ExecutionNotCancellableError(id, record.status, record.worker);
       }
-      if (done) {
+      const part = finishOps(state, 'cancelled', Date.now(), node, {
+        error: `cancelled through the API on node ${node}` + (reason ? `: ${reason}` : ''),
+        cancelledBy: { kind: 'api', node, ...(reason ? { reason } : {}) },
+        noRetry: true,
+      });
+      if (await this.executions.commit(part)) {
         this.logger.log(`execution=${id} job=${record.jobId} cancelled (was ${record.status})`);
-        return toExecutionDto(done);
+        return toExecutionDto(part.finished);
       }
     }
     throw new ExecutionBusyError(id);
@@ -244,6 +289,12 @@ export function toSummaryDto(record: ExecutionRecord): ExecutionSummaryDto {
     ...optional(record, 'worker', 'startedAt', 'finishedAt', 'durationMs'),
     ...(record.shard ? { shard: { index: record.shard.index, total: record.shard.total } } : {}),
     ...(record.error === undefined ? {} : { error: capText(record.error, SUMMARY_ERROR_BYTES) }),
+    ...(record.retryOf === undefined ? {} : { retryOf: record.retryOf }),
+    ...(record.retryAtMs === undefined
+      ? {}
+      : { retryAt: new Date(record.retryAtMs).toISOString() }),
+    ...(record.skipReason === undefined ? {} : { skipReason: record.skipReason }),
+    ...(record.cancelledBy === undefined ? {} : { cancelledBy: { ...record.cancelledBy } }),
   };
 }
 
@@ -256,6 +307,9 @@ export function toExecutionDto(record: ExecutionRecord): ExecutionDto {
     ...(record.dispatch
       ? { dispatch: { strategy: record.dispatch.strategy, options: record.dispatch.options } }
       : {}),
+    ...(record.retry ? { retryPolicy: { ...record.retry } } : {}),
+    ...(record.concurrency ? { concurrency: record.concurrency } : {}),
+    ...(record.forced ? { forced: true } : {}),
     timeline: record.timeline.map((entry) => ({
       status: entry.status,
       at: entry.at,

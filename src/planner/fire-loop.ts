@@ -106,23 +106,34 @@ export class FireLoop {
       this.plan.settle(entry.jobId, now - this.options.misfireThresholdMs - 1);
       return;
     }
-    this.writer.write(entry, decision.fires).then(
-      (outcome) => {
-        const fired = [...outcome.created, ...outcome.existing];
-        this.plan.recordFired(entry.jobId, Math.max(...fired.map((f) => f.scheduledMs)));
-        this.plan.settle(entry.jobId);
-        this.retryDelayMs = this.options.minRetryDelayMs;
-        this.hooks.onFired?.(entry, outcome);
-        this.planChanged();
-      },
-      (error: unknown) => {
-        this.plan.retryLater(entry.jobId, dueMs);
-        this.retryUntil = this.clock.now() + this.retryDelayMs;
-        this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.options.maxRetryDelayMs);
-        this.hooks.onWriteError?.(entry, error);
-        this.planChanged();
-      },
-    );
+    const write = () =>
+      this.writer.write(entry, decision.fires).then(
+        (outcome) => {
+          const fired = [...outcome.created, ...outcome.skipped, ...outcome.existing];
+          this.plan.recordFired(entry.jobId, Math.max(...fired.map((f) => f.scheduledMs)));
+          this.plan.settle(entry.jobId);
+          this.retryDelayMs = this.options.minRetryDelayMs;
+          this.hooks.onFired?.(entry, outcome);
+          this.planChanged();
+        },
+        (error: unknown) => {
+          this.plan.retryLater(entry.jobId, dueMs);
+          this.retryUntil = this.clock.now() + this.retryDelayMs;
+          this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.options.maxRetryDelayMs);
+          this.hooks.onWriteError?.(entry, error);
+          this.planChanged();
+        },
+      );
+    // A `forbid` / `replace` fire is decided against what runs when it is due, not a
+    // lookahead earlier: written ahead, it would cancel (replace) or skip for (forbid) a
+    // run that may still end in time. It waits out the lookahead here, out of the heap;
+    // a leader that lost office meanwhile has its write refused by the fence.
+    const waitMs =
+      entry.concurrency === 'allow'
+        ? 0
+        : Math.max(...decision.fires.map((f) => f.scheduledMs)) - now;
+    if (waitMs > 0) this.clock.setTimer(write, waitMs);
+    else write();
   }
 
   /** One timer, for the earliest due job (or the retry delay), never longer than maxSleepMs. */

@@ -6,19 +6,26 @@ import {
   Keyspace,
   scheduledExecKey,
 } from '@forest/protocol';
-import { Compare, TxnOp, TxnRequest, TxnResult } from '@forest/store';
+import { KeyValue, TxnOp, TxnRequest, TxnResult } from '@forest/store';
 import {
-  assignmentOf,
-  newExecution,
-  pendingEntry,
-  transition,
-} from '../execution/execution-record';
+  admitOps,
+  ExecutionState,
+  holderActive,
+  joinParts,
+  ReadKeys,
+  readStates,
+  skipOps,
+  TxnPart,
+} from '../execution/execution-ops';
+import { newExecution, policyFields } from '../execution/execution-record';
 import { FirePlacement, FiringJob } from '../dispatch/fire-placement';
 import { DueFire } from './due-fires';
 
 export interface FireOutcome {
-  /** Fires whose execution this write created. */
+  /** Fires whose execution this write created (to run). */
   created: DueFire[];
+  /** Fires recorded `skipped` by the job's concurrency policy (the job was busy). */
+  skipped: DueFire[];
   /** Fires whose execution already existed (another leader wrote it): not duplicated. */
   existing: DueFire[];
   /** Epoch ms when the last txn of this job's fires committed. */
@@ -28,6 +35,11 @@ export interface FireOutcome {
 export interface FireWriterOptions {
   /** Runs a txn only while this node leads (LeadershipService.fencedTxn). */
   commit: (request: TxnRequest) => Promise<TxnResult>;
+  /**
+   * Reads keys in one round trip: the concurrency markers of `forbid` / `replace` jobs and
+   * the executions holding them, which their fires are decided against.
+   */
+  read: ReadKeys;
   /** The token of the leadership the fires are written under (recorded in executions). */
   fencingToken: () => number | undefined;
   nodeId: string;
@@ -46,11 +58,23 @@ export interface FireWriterOptions {
 const MAX_TXN_OPS = 128;
 const DEFAULT_IN_FLIGHT = 8;
 
+/**
+ * What one fire costs in a txn. A plain fire: a create-if-absent compare, the execution and
+ * its assignment or pending entry. A `forbid` / `replace` fire may also compare the job's
+ * marker, move it, and cancel the execution it replaces (its record and inbox entry).
+ */
+const PLAIN_FIRE = { ops: 2, compares: 1 };
+const POLICY_FIRE = { ops: 6, compares: 4 };
+
+/** Rounds of read-decide-commit one txn may take when markers keep changing under it. */
+const MAX_POLICY_ROUNDS = 8;
+
 interface Pending {
   job: FiringJob;
   /** Fires not yet written, ascending. */
   fires: DueFire[];
   created: DueFire[];
+  skipped: DueFire[];
   existing: DueFire[];
   resolve: (outcome: FireOutcome) => void;
   reject: (error: unknown) => void;
@@ -95,7 +119,7 @@ export class FireWriter {
   /** Resolves when every fire is written or found existing; rejects with the txn's error. */
   write(job: FiringJob, fires: DueFire[]): Promise<FireOutcome> {
     return new Promise<FireOutcome>((resolve, reject) => {
-      this.queue.push({ job, fires, created: [], existing: [], resolve, reject });
+      this.queue.push({ job, fires, created: [], skipped: [], existing: [], resolve, reject });
       // Start txns once the caller has queued every fire of this tick, so a burst of
       // simultaneous fires fills txns instead of the first few going out one by one.
       if (!this.pumpQueued) {
@@ -122,16 +146,21 @@ export class FireWriter {
   /** Takes jobs from the queue's front until the next fire would break the op limit. */
   private nextTxn(): Chunk[] {
     const chunks: Chunk[] = [];
-    let fires = 0;
+    let ops = 0;
+    let compares = 1; // the fence
     while (chunks.length < this.queue.length) {
-      // success ops = 2 per fire + 1 jobstate put per job <= 128; compares = fires + fence.
-      const used = 2 * fires + chunks.length;
-      const room = Math.min(Math.floor((MAX_TXN_OPS - used - 1) / 2), MAX_TXN_OPS - 1 - fires);
-      if (room <= 0) break;
       const pending = this.queue[chunks.length];
+      const cost = pending.job.concurrency === 'allow' ? PLAIN_FIRE : POLICY_FIRE;
+      // The job's jobstate put takes one more op.
+      const room = Math.min(
+        Math.floor((MAX_TXN_OPS - ops - 1) / cost.ops),
+        Math.floor((MAX_TXN_OPS - compares) / cost.compares),
+      );
+      if (room <= 0) break;
       const taken = Math.min(room, pending.fires.length);
       chunks.push({ job: pending, taken, fires: pending.fires.slice(0, taken) });
-      fires += taken;
+      ops += taken * cost.ops + 1;
+      compares += taken * cost.compares;
     }
     this.queue.splice(0, chunks.length);
     return chunks;
@@ -139,9 +168,11 @@ export class FireWriter {
 
   private async run(chunks: Chunk[]): Promise<void> {
     let remaining = chunks;
+    let fruitless = 0;
     try {
       while (remaining.length > 0) {
-        const { request, reserved } = this.buildTxn(remaining);
+        const guards = await this.readGuards(remaining);
+        const { request, reserved, decided } = this.buildTxn(remaining, guards);
         let result: TxnResult;
         try {
           result = await this.options.commit(request);
@@ -151,22 +182,26 @@ export class FireWriter {
         }
         const committedAt = this.options.now();
         if (result.succeeded) {
-          for (const chunk of remaining) this.advance(chunk, chunk.fires, committedAt);
+          remaining.forEach((chunk, i) => this.advance(chunk, decided[i], committedAt));
           return;
         }
         this.releaseAll(reserved);
         // Some executions exist already (written by an earlier leader, or by our own txn
-        // whose reply was lost): count them as existing and write the rest again.
+        // whose reply was lost): count them as existing and write the rest again. A refusal
+        // with none existing means a concurrency marker changed: read it again and decide.
         const exists = new Set<string>();
         for (const op of result.results) {
           if (op.type === 'get' && op.kv) exists.add(op.kv.key);
+        }
+        if (exists.size === 0 && ++fruitless >= MAX_POLICY_ROUNDS) {
+          throw new Error('concurrency markers kept changing under the fire txn; retrying later');
         }
         const retry: Chunk[] = [];
         for (const chunk of remaining) {
           const key = (fire: DueFire) => execKeyOf(chunk.job.job, fire);
           chunk.job.existing.push(...chunk.fires.filter((fire) => exists.has(key(fire))));
           const fresh = chunk.fires.filter((fire) => !exists.has(key(fire)));
-          if (fresh.length === 0) this.advance(chunk, [], committedAt);
+          if (fresh.length === 0) this.advance(chunk, NOTHING_DECIDED, committedAt);
           else retry.push({ ...chunk, fires: fresh });
         }
         remaining = retry;
@@ -176,74 +211,113 @@ export class FireWriter {
     }
   }
 
-  private advance(chunk: Chunk, created: DueFire[], committedAt: number): void {
+  private advance(chunk: Chunk, decided: Decided, committedAt: number): void {
     const pending = chunk.job;
-    pending.created.push(...created);
+    pending.created.push(...decided.created);
+    pending.skipped.push(...decided.skipped);
     pending.fires = pending.fires.slice(chunk.taken);
     if (pending.fires.length > 0) {
       // A long catch-up: its next fires go first, after this txn (jobstate order).
       this.queue.unshift(pending);
       return;
     }
-    pending.resolve({ created: pending.created, existing: pending.existing, committedAt });
+    pending.resolve({
+      created: pending.created,
+      skipped: pending.skipped,
+      existing: pending.existing,
+      committedAt,
+    });
   }
 
-  private buildTxn(chunks: Chunk[]): { request: TxnRequest; reserved: Reservation[] } {
-    const compare: Compare[] = [];
-    const success: TxnOp[] = [];
+  /**
+   * For the `forbid` / `replace` jobs among the chunks: their concurrency markers and the
+   * executions holding them, read just before the txn that is decided against them (and
+   * compares them). Plain jobs read nothing.
+   */
+  private async readGuards(chunks: Chunk[]): Promise<Map<string, PolicyGuard>> {
+    const guards = new Map<string, PolicyGuard>();
+    const jobIds = [
+      ...new Set(
+        chunks.filter((c) => c.job.job.concurrency !== 'allow').map((c) => c.job.job.jobId),
+      ),
+    ];
+    if (jobIds.length === 0) return guards;
+    const markers = await this.options.read(jobIds.map((id) => Keyspace.activeExecution(id)));
+    const held = jobIds.flatMap((jobId, i) => {
+      const marker = markers[i];
+      guards.set(jobId, { marker });
+      return marker ? [{ jobId, id: marker.value }] : [];
+    });
+    const states = await readStates(this.options.read, held);
+    held.forEach(({ jobId }, i) => (guards.get(jobId)!.holder = states[i]));
+    return guards;
+  }
+
+  private buildTxn(
+    chunks: Chunk[],
+    guards: Map<string, PolicyGuard>,
+  ): { request: TxnRequest; reserved: Reservation[]; decided: Decided[] } {
+    const parts: TxnPart[] = [];
     const failure: TxnOp[] = [];
     const reserved: Reservation[] = [];
+    const decided: Decided[] = [];
     const nowMs = this.options.now();
+    const node = this.options.nodeId;
     const firedAt = new Date(nowMs).toISOString();
     const token = this.options.fencingToken() ?? 0;
     for (const chunk of chunks) {
       const { job } = chunk.job;
+      const outcome: Decided = { created: [], skipped: [] };
+      decided.push(outcome);
+      const guard = guards.get(job.jobId);
+      /** Under forbid: the execution that keeps the job busy, once one is known. */
+      let busyWith: string | undefined;
       let latest = Number.NEGATIVE_INFINITY;
-      for (const fire of chunk.fires) {
-        const key = execKeyOf(job, fire);
+      chunk.fires.forEach((fire, i) => {
         const id = executionId(job.jobId, scheduledExecKey(fire.scheduledMs));
-        const pending = this.pendingExecution(job, id, fire, nowMs, token);
-        const workerId = this.options.placement?.place(job, id, fire.scheduledMs);
-        compare.push({ key, target: 'createRevision', op: '==', value: 0 });
-        failure.push({ type: 'get', key });
-        if (workerId === undefined) {
-          success.push(
-            { type: 'put', key, value: JSON.stringify(pending) },
-            {
-              type: 'put',
-              key: Keyspace.pendingExecution(job.group, id),
-              value: JSON.stringify(pendingEntry(pending, firedAt)),
-            },
-          );
-        } else {
-          reserved.push({ group: job.group, workerId, executionId: id });
-          const assigned = transition(pending, 'assigned', nowMs, this.options.nodeId, {
-            worker: workerId,
-          });
-          success.push(
-            { type: 'put', key, value: JSON.stringify(assigned) },
-            {
-              type: 'put',
-              key: Keyspace.assignment(job.group, workerId, id),
-              value: JSON.stringify(assignmentOf(assigned, workerId, firedAt)),
-            },
+        const record = this.newRecord(job, id, fire, nowMs, token);
+        failure.push({ type: 'get', key: execKeyOf(job, fire) });
+        latest = Math.max(latest, fire.scheduledMs);
+        const skip = (reason: string, markerModRevision?: number) => {
+          parts.push(skipOps(record, reason, nowMs, node, markerModRevision));
+          outcome.skipped.push(fire);
+        };
+        if (job.concurrency === 'replace' && i < chunk.fires.length - 1) {
+          // Of several fires written together (a catch-up), only the latest runs.
+          return skip(`superseded by the later fire of the same catch-up (concurrency replace)`);
+        }
+        if (busyWith !== undefined) {
+          return skip(`execution ${busyWith} of the job is still active (concurrency forbid)`);
+        }
+        const marker = guard?.marker;
+        if (job.concurrency === 'forbid' && marker && holderActive(marker, guard.holder)) {
+          busyWith = marker.value;
+          return skip(
+            `execution ${busyWith} of the job is still active (concurrency forbid)`,
+            marker.modRevision,
           );
         }
-        latest = Math.max(latest, fire.scheduledMs);
-      }
+        const workerId = this.options.placement?.place(job, id, fire.scheduledMs);
+        if (workerId !== undefined) reserved.push({ group: job.group, workerId, executionId: id });
+        const admission = admitOps(record, marker, guard?.holder, { workerId, nowMs, node });
+        if (admission.kind !== 'create') throw new Error(`fire ${id}: admission not decided`);
+        parts.push(admission);
+        outcome.created.push(fire);
+        if (job.concurrency === 'forbid') busyWith = id;
+      });
       const state: JobStateRecord = {
         jobId: job.jobId,
         lastScheduledMs: latest,
         lastFiredAt: firedAt,
-        node: this.options.nodeId,
+        node,
       };
-      success.push({
-        type: 'put',
-        key: Keyspace.jobState(job.jobId),
-        value: JSON.stringify(state),
+      parts.push({
+        compare: [],
+        success: [{ type: 'put', key: Keyspace.jobState(job.jobId), value: JSON.stringify(state) }],
       });
     }
-    return { request: { compare, success, failure }, reserved };
+    const { compare, success } = joinParts(parts);
+    return { request: { compare, success, failure }, reserved, decided };
   }
 
   private releaseAll(reserved: Reservation[]): void {
@@ -253,14 +327,14 @@ export class FireWriter {
   }
 
   /** The fire's execution as created: pending, at `nowMs`, under this leader's token. */
-  private pendingExecution(
+  private newRecord(
     job: FiringJob,
     id: string,
     fire: DueFire,
     nowMs: number,
     token: number,
   ): ExecutionRecord {
-    return newExecution(
+    const record = newExecution(
       {
         id,
         jobId: job.jobId,
@@ -279,7 +353,22 @@ export class FireWriter {
       nowMs,
       this.options.nodeId,
     );
+    return { ...record, ...policyFields(job) };
   }
+}
+
+/** What a txn decided for one chunk's fires. */
+interface Decided {
+  created: DueFire[];
+  skipped: DueFire[];
+}
+
+const NOTHING_DECIDED: Decided = { created: [], skipped: [] };
+
+/** A policy job's concurrency marker and the state of the execution holding it. */
+interface PolicyGuard {
+  marker?: KeyValue;
+  holder?: ExecutionState;
 }
 
 interface Reservation {

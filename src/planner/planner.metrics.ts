@@ -18,6 +18,12 @@ export class PlannerMetrics {
     registers: [this.registry],
   });
 
+  readonly skips = new Counter({
+    name: 'forest_planner_skipped_fires_total',
+    help: 'Fires recorded `skipped` because their job was busy (concurrency forbid / replace)',
+    registers: [this.registry],
+  });
+
   readonly duplicatesPrevented = new Counter({
     name: 'forest_planner_duplicate_fires_prevented_total',
     help: 'Fires whose execution already existed (written by an earlier leader), not repeated',

@@ -8,7 +8,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { MisfirePolicy } from '@forest/protocol';
-import { CoordinationStore } from '@forest/store';
+import { CoordinationStore, getMany } from '@forest/store';
 import { Observable, Subject, Subscription } from 'rxjs';
 import { ForestConfig } from '../config/forest.config';
 import { NotLeaderError } from '../election/election.errors';
@@ -80,6 +80,7 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
     this.feed = new PlanFeed(store, this.plan, this.clock, () => this.loop.planChanged());
     const writer = new FireWriter({
       commit: (request) => leadership.fencedTxn(request),
+      read: (keys) => getMany(store, keys),
       fencingToken: () => leadership.fencingToken,
       nodeId: config.nodeId,
       now: () => this.clock.now(),
@@ -200,6 +201,7 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
       this.metrics.fires.inc({ kind: fire.catchUp ? 'catch_up' : 'regular' });
       this.metrics.fireLag.observe(Math.max(0, outcome.committedAt - fire.scheduledMs) / 1000);
     }
+    if (outcome.skipped.length > 0) this.metrics.skips.inc(outcome.skipped.length);
     if (outcome.existing.length > 0) this.metrics.duplicatesPrevented.inc(outcome.existing.length);
     for (const listener of this.firedListeners) listener(entry, outcome);
   }

@@ -1,16 +1,11 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
-import {
-  Assignment,
-  ExecutionRecord,
-  ExecutionReport,
-  executionKeyOf,
-  Keyspace,
-  ReportResult,
-} from '@forest/protocol';
-import { Compare, CoordinationStore, getMany, KeyValue, TxnOp } from '@forest/store';
+import { ExecutionReport, ReportResult } from '@forest/protocol';
+import { Compare, CoordinationStore, getMany, TxnOp } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
-import { isFinal, transition } from '../execution/execution-record';
+import { ExecutionFinished } from '../execution/execution.events';
+import { ExecutionState, finishOps, readStates, startOps } from '../execution/execution-ops';
+import { isFinal } from '../execution/execution-record';
 import { InjectStore } from '../store/store.tokens';
 
 /** Reports per read/write txn: 2 gets, then up to 2 compares and 2 writes, per report. */
@@ -20,7 +15,7 @@ const ATTEMPTS = 4;
 interface Decision {
   result: ReportResult;
   /** The record as this report finishes it (final status), for the finished$ event. */
-  finished?: ExecutionRecord;
+  finished?: ExecutionFinished;
   compare?: Compare[];
   ops?: TxnOp[];
 }
@@ -43,9 +38,9 @@ interface Decision {
  */
 @Injectable()
 export class ReportService implements OnModuleDestroy {
-  private readonly finished = new Subject<ExecutionRecord>();
+  private readonly finished = new Subject<ExecutionFinished>();
   /** Executions this node recorded as finished (any final status a worker reports). */
-  readonly finished$: Observable<ExecutionRecord> = this.finished.asObservable();
+  readonly finished$: Observable<ExecutionFinished> = this.finished.asObservable();
 
   onModuleDestroy(): void {
     this.finished.complete();
@@ -145,33 +140,27 @@ export class ReportService implements OnModuleDestroy {
     }
   }
 
-  /** Reads the executions and assignments the reports are about and decides each one. */
+  /** Reads the executions, assignments and markers the reports are about; decides each one. */
   private async decide(group: string, workerId: string, reports: ExecutionReport[]) {
-    // Per report: its execution (undefined for a malformed id: not_found), its assignment.
-    const kvs = await getMany(
-      this.store,
-      reports.flatMap((report) => [
-        executionKeyOf(report.executionId),
-        Keyspace.assignment(group, workerId, report.executionId),
-      ]),
+    const states = await readStates(
+      (keys) => getMany(this.store, keys),
+      reports.map((report) => ({ id: report.executionId, group, workerId })),
     );
     const now = Date.now();
-    return reports.map((report, i) =>
-      this.decideOne(workerId, report, kvs[2 * i], kvs[2 * i + 1], now),
-    );
+    return reports.map((report, i) => this.decideOne(workerId, report, states[i], now));
   }
 
   private decideOne(
     workerId: string,
     report: ExecutionReport,
-    executionKv: KeyValue | undefined,
-    assignmentKv: KeyValue | undefined,
+    state: ExecutionState,
     now: number,
   ): Decision {
-    if (!executionKv) return notFound(report);
-    const record = JSON.parse(executionKv.value) as ExecutionRecord;
+    const execution = state.execution;
+    if (!execution) return notFound(report);
+    const { record } = execution;
     const accepted: ReportResult = { executionId: report.executionId, outcome: 'accepted' };
-    if (!assignmentKv || isFinal(record.status)) {
+    if (!state.assignment || isFinal(record.status)) {
       // Not (or no longer) in this worker's inbox: a repeat of a report we accepted, or late.
       const repeat =
         record.worker === workerId &&
@@ -188,47 +177,19 @@ export class ReportService implements OnModuleDestroy {
         },
       };
     }
-    const assignment = JSON.parse(assignmentKv.value) as Assignment;
     const node = this.config.nodeId;
-    const compare: Compare[] = [
-      { key: executionKv.key, target: 'modRevision', op: '==', value: executionKv.modRevision },
-      { key: assignmentKv.key, target: 'modRevision', op: '==', value: assignmentKv.modRevision },
-    ];
     if (report.status === 'running') {
-      if (assignment.state === 'running') return { result: accepted };
-      const running = transition(record, 'running', now, node, { worker: workerId });
-      return {
-        result: accepted,
-        compare,
-        ops: [
-          { type: 'put', key: executionKv.key, value: JSON.stringify(running) },
-          {
-            type: 'put',
-            key: assignmentKv.key,
-            value: JSON.stringify({ ...assignment, state: 'running' }),
-          },
-        ],
-      };
+      if (state.assignment.assignment.state === 'running') return { result: accepted };
+      const { compare, success } = startOps(execution, state.assignment, workerId, now, node);
+      return { result: accepted, compare, ops: success };
     }
     // A final report without a `running` first still records when it ran.
-    const started =
-      record.status === 'running'
-        ? record
-        : transition(record, 'running', now, node, { worker: workerId });
-    const finished = transition(started, report.status, now, node, {
+    const { compare, success, finished, retry } = finishOps(state, report.status, now, node, {
       worker: workerId,
       output: report.output,
       error: report.error,
     });
-    return {
-      result: accepted,
-      finished,
-      compare,
-      ops: [
-        { type: 'put', key: executionKv.key, value: JSON.stringify(finished) },
-        { type: 'delete', key: assignmentKv.key },
-      ],
-    };
+    return { result: accepted, finished: { record: finished, retry }, compare, ops: success };
   }
 }
 

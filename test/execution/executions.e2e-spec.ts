@@ -462,7 +462,7 @@ describe('executions API (embedded store)', () => {
       expect(await store.get(assignmentKey)).toBeUndefined();
     });
 
-    it('refuses a running execution, also when only its assignment says so yet', async () => {
+    it('cancels a running execution, also when only its assignment says so yet', async () => {
       const running = make('cancel-r', 'billing', T0, { status: 'running', worker: 'w1' });
       const started = make('cancel-r', 'billing', T0 + MIN, { status: 'assigned', worker: 'w1' });
       await seed([running, started]);
@@ -472,16 +472,21 @@ describe('executions API (embedded store)', () => {
       await store.put(key, JSON.stringify({ ...assignment, state: 'running' }));
 
       for (const record of [running, started]) {
-        const response = await call('POST', `/api/executions/${record.id}/cancel`);
-        expect(response).toMatchObject({
-          statusCode: 409,
-          body: { code: 'EXECUTION_NOT_CANCELLABLE', details: { status: 'running' } },
+        const response = await call('POST', `/api/executions/${record.id}/cancel`, {
+          reason: 'stuck',
         });
-        expect(response.body!.message).toBe(
-          `execution "${record.id}" is already running on worker "w1": only pending or assigned executions can be cancelled`,
-        );
+        expect(response.statusCode).toBe(200);
+        expect(response.body).toMatchObject({
+          status: 'cancelled',
+          worker: 'w1',
+          cancelledBy: { kind: 'api', node: NODE, reason: 'stuck' },
+        });
+        // Out of the worker's inbox: its next heartbeat tells it to abort the handler.
+        expect(await store.get(Keyspace.assignment('billing', 'w1', record.id))).toBeUndefined();
       }
-      expect(JSON.parse((await store.get(executionKey(running)))!.value)).toEqual(running);
+      const stored = JSON.parse((await store.get(executionKey(running)))!.value) as ExecutionRecord;
+      expect(stored.status).toBe('cancelled');
+      expect(stored.retryOf).toBeUndefined();
     });
 
     it('answers 404 for an unknown execution and 400 for a malformed id', async () => {
@@ -495,26 +500,24 @@ describe('executions API (embedded store)', () => {
       const record = make('cancel-race', 'billing', T0, { status: 'pending' });
       await seed([record]);
       const repository = subject.app.get(ExecutionRepository);
-      const spy = jest
-        .spyOn(repository, 'finishPending')
-        .mockImplementationOnce(async (current, next) => {
-          // The dispatcher moves it to w1's inbox first (what its fenced txn writes).
-          const assigned = transition(record, 'assigned', Date.now(), NODE, { worker: 'w1' });
-          await store.txn({
-            compare: [],
-            success: [
-              { type: 'put', key: executionKey(record), value: JSON.stringify(assigned) },
-              { type: 'delete', key: Keyspace.pendingExecution('billing', record.id) },
-              {
-                type: 'put',
-                key: Keyspace.assignment('billing', 'w1', record.id),
-                value: JSON.stringify(assignmentOf(assigned, 'w1', new Date().toISOString())),
-              },
-            ],
-          });
-          spy.mockRestore();
-          return repository.finishPending(current, next);
+      const spy = jest.spyOn(repository, 'commit').mockImplementationOnce(async (part, guards) => {
+        // The dispatcher moves it to w1's inbox first (what its fenced txn writes).
+        const assigned = transition(record, 'assigned', Date.now(), NODE, { worker: 'w1' });
+        await store.txn({
+          compare: [],
+          success: [
+            { type: 'put', key: executionKey(record), value: JSON.stringify(assigned) },
+            { type: 'delete', key: Keyspace.pendingExecution('billing', record.id) },
+            {
+              type: 'put',
+              key: Keyspace.assignment('billing', 'w1', record.id),
+              value: JSON.stringify(assignmentOf(assigned, 'w1', new Date().toISOString())),
+            },
+          ],
         });
+        spy.mockRestore();
+        return repository.commit(part, guards);
+      });
       const response = await call('POST', `/api/executions/${record.id}/cancel`);
       expect(response.statusCode).toBe(200);
       // The stale write was refused; the retry cancelled the assignment instead.
@@ -531,34 +534,31 @@ describe('executions API (embedded store)', () => {
       const record = make('cancel-race', 'billing', T0 + MIN, { status: 'assigned', worker: 'w1' });
       await seed([record]);
       const repository = subject.app.get(ExecutionRepository);
-      const spy = jest
-        .spyOn(repository, 'finishAssigned')
-        .mockImplementation(async (current, next, workerId, assignment) => {
-          // The worker's `running` report: record and inbox entry change together.
-          const running = transition(record, 'running', Date.now(), NODE, { worker: 'w1' });
-          const key = Keyspace.assignment('billing', 'w1', record.id);
-          await store.txn({
-            compare: [],
-            success: [
-              { type: 'put', key: executionKey(record), value: JSON.stringify(running) },
-              {
-                type: 'put',
-                key,
-                value: JSON.stringify({ ...assignment!.assignment, state: 'running' }),
-              },
-            ],
-          });
-          spy.mockRestore();
-          return repository.finishAssigned(current, next, workerId, assignment);
+      const spy = jest.spyOn(repository, 'commit').mockImplementationOnce(async (part, guards) => {
+        // The worker's `running` report: record and inbox entry change together.
+        const running = transition(record, 'running', Date.now(), NODE, { worker: 'w1' });
+        const key = Keyspace.assignment('billing', 'w1', record.id);
+        const assignment = JSON.parse((await store.get(key))!.value) as Assignment;
+        await store.txn({
+          compare: [],
+          success: [
+            { type: 'put', key: executionKey(record), value: JSON.stringify(running) },
+            { type: 'put', key, value: JSON.stringify({ ...assignment, state: 'running' }) },
+          ],
         });
-      const response = await call('POST', `/api/executions/${record.id}/cancel`);
-      expect(response).toMatchObject({
-        statusCode: 409,
-        body: { code: 'EXECUTION_NOT_CANCELLABLE', details: { status: 'running' } },
+        spy.mockRestore();
+        return repository.commit(part, guards);
       });
-      const stored = JSON.parse((await store.get(executionKey(record)))!.value) as ExecutionRecord;
-      expect(stored.status).toBe('running');
-      expect(await store.get(Keyspace.assignment('billing', 'w1', record.id))).toBeDefined();
+      const response = await call('POST', `/api/executions/${record.id}/cancel`);
+      // The stale write was refused; the retry cancelled the running execution.
+      expect(response.statusCode).toBe(200);
+      expect(response.body!.timeline.map((e: Json) => e.status)).toEqual([
+        'pending',
+        'assigned',
+        'running',
+        'cancelled',
+      ]);
+      expect(await store.get(Keyspace.assignment('billing', 'w1', record.id))).toBeUndefined();
     });
   });
 

@@ -42,6 +42,10 @@ export class FakeTxnStore {
     return Promise.resolve({ succeeded, revision: this.txns.length, results });
   };
 
+  /** Reads keys as getMany does (undefined keys read as undefined). */
+  readKeys = (keys: readonly (string | undefined)[]) =>
+    Promise.resolve(keys.map((key) => (key === undefined ? undefined : this.read(key))));
+
   /** Scheduled times with an execution for the job, ascending. */
   fired(jobId: string): number[] {
     const prefix = `executions/${jobId}/`;
@@ -110,6 +114,7 @@ export function plannerRig(
   const store = new FakeTxnStore();
   const writer = new FireWriter({
     commit: store.commit,
+    read: store.readKeys,
     fencingToken: () => 7,
     nodeId: 'n1',
     now: () => clock.now(),

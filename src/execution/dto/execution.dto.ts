@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   Allow,
+  IsBoolean,
   IsIn,
   IsInt,
   IsISO8601,
@@ -12,6 +13,10 @@ import {
   Min,
 } from 'class-validator';
 import {
+  CONCURRENCY_POLICIES,
+  ConcurrencyPolicy,
+  RETRY_BACKOFFS,
+  RetryBackoff,
   EXECUTION_STATUSES,
   EXECUTION_TRIGGERS,
   ExecutionStatus,
@@ -29,6 +34,24 @@ export class TriggerJobDto {
   })
   @Allow()
   params?: unknown;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Run even if the job has concurrency `forbid` and an execution is active, or without ' +
+      'cancelling the active one under `replace`. Ignored for `allow` jobs.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+
+  @ApiPropertyOptional({
+    default: true,
+    description: "false: this run is not retried even if the job's retry policy says so",
+  })
+  @IsOptional()
+  @IsBoolean()
+  retry?: boolean;
 }
 
 /** Body of POST /api/executions/{id}/cancel. */
@@ -92,6 +115,16 @@ export class ListExecutionsQueryDto {
   @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date-time' })
   to?: string;
 
+  @ApiPropertyOptional({
+    example: 'nightly-invoices~001764034200000',
+    description:
+      'Only the attempts of the fire this execution belongs to (any of its attempts), attempt 1 first',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  attemptsOf?: string;
+
   @ApiPropertyOptional({ example: 50, default: 50, minimum: 1, maximum: 500 })
   @IsOptional()
   @Type(() => Number)
@@ -136,6 +169,34 @@ export class ShardDto {
   index: number;
   @ApiProperty({ example: 3, description: 'How many workers the broadcast went to' })
   total: number;
+}
+
+export class CancelSourceDto {
+  @ApiProperty({
+    enum: ['api', 'replace'],
+    description: '`api`: cancelled through the API; `replace`: by a newer execution of the job',
+  })
+  kind: 'api' | 'replace';
+  @ApiProperty({ example: 'node-1', description: 'The node that wrote the cancel' })
+  node: string;
+  @ApiPropertyOptional({
+    example: 'nightly-invoices~001764034260000',
+    description: 'For `replace`: the execution that replaced it',
+  })
+  by?: string;
+  @ApiPropertyOptional({ example: 'wrong params' })
+  reason?: string;
+}
+
+export class ExecutionRetryDto {
+  @ApiProperty({ example: 3, description: 'Extra attempts after the first' })
+  maxAttempts: number;
+  @ApiProperty({ enum: RETRY_BACKOFFS })
+  backoff: RetryBackoff;
+  @ApiProperty({ example: 1000 })
+  initialDelayMs: number;
+  @ApiProperty({ example: 60000 })
+  maxDelayMs: number;
 }
 
 export class ExecutionDispatchDto {
@@ -196,6 +257,23 @@ export class ExecutionSummaryDto {
     description: 'Why it failed or was cancelled (in a list: the first 256 bytes)',
   })
   error?: string;
+  @ApiPropertyOptional({
+    example: 'nightly-invoices~001764034200000',
+    description: 'For a retry (attempt >= 2): the attempt it retries',
+  })
+  retryOf?: string;
+  @ApiPropertyOptional({
+    example: '2026-11-25T01:30:04.000Z',
+    description: 'For a retry: not dispatched before this time (the backoff)',
+  })
+  retryAt?: string;
+  @ApiPropertyOptional({
+    example: 'execution nightly-invoices~001764034140000 is still running (concurrency forbid)',
+    description: 'For `skipped`: why the fire did not run',
+  })
+  skipReason?: string;
+  @ApiPropertyOptional({ type: CancelSourceDto, description: 'For `cancelled`: who cancelled it' })
+  cancelledBy?: CancelSourceDto;
 }
 
 /** One execution with everything it carries. */
@@ -214,6 +292,18 @@ export class ExecutionDto extends ExecutionSummaryDto {
       'The dispatch strategy and options it was placed with (copied from the job when it fired)',
   })
   dispatch?: ExecutionDispatchDto;
+  @ApiPropertyOptional({
+    type: ExecutionRetryDto,
+    description: "The job's retry policy when it fired (absent: it is not retried)",
+  })
+  retryPolicy?: ExecutionRetryDto;
+  @ApiPropertyOptional({
+    enum: CONCURRENCY_POLICIES,
+    description: "The job's concurrency policy when it fired (absent: allow)",
+  })
+  concurrency?: ConcurrencyPolicy;
+  @ApiPropertyOptional({ description: 'A manual trigger that ignored the concurrency policy' })
+  forced?: boolean;
   @ApiPropertyOptional({ description: 'Handler output (at most 64 KiB)' })
   output?: string;
   @ApiProperty({ type: [TimelineEntryDto], description: 'Every status change, oldest first' })
