@@ -6,6 +6,8 @@ import { Dispatcher } from '../dispatch/dispatcher.service';
 import { DispatchEvent } from '../dispatch/dispatch.events';
 import { LeadershipService } from '../election/leadership.service';
 import { PlannerService } from '../planner/planner.service';
+import { ExecutionFinished } from '../execution/execution.events';
+import { retriesExhausted } from '../execution/execution-ops';
 import { ReportService } from '../worker-gateway/report.service';
 import { AlertService } from './alert.service';
 
@@ -28,7 +30,7 @@ export class AlertSources implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.subscriptions.push(
-      this.reports.finished$.subscribe((finished) => this.onFinished(finished.record)),
+      this.reports.finished$.subscribe((finished) => this.onFinished(finished)),
       this.dispatcher.events$.subscribe((event) => this.onDispatchEvent(event)),
       this.planner.misfires$.subscribe((misfire) =>
         this.alerts.raise({
@@ -55,7 +57,11 @@ export class AlertSources implements OnModuleInit, OnModuleDestroy {
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 
-  private onFinished(record: ExecutionRecord): void {
+  /**
+   * A failed or timed-out execution (reported by its worker, or timed out by the leader):
+   * its alert, and `retries_exhausted` when it was the last attempt its policy allowed.
+   */
+  private onFinished({ record, retry }: ExecutionFinished): void {
     if (record.status !== 'failed' && record.status !== 'timed_out') return;
     const what = record.status === 'failed' ? 'failed' : 'timed out';
     this.alerts.raise({
@@ -63,20 +69,39 @@ export class AlertSources implements OnModuleInit, OnModuleDestroy {
       severity: 'critical',
       jobId: record.jobId,
       execution: executionOf(record),
-      message: `execution ${record.id} of job ${record.jobName} ${what} on worker ${record.worker ?? '?'}${record.error ? `: ${firstLine(record.error)}` : ''}`,
+      message:
+        `execution ${record.id} of job ${record.jobName} ${what} on worker ${record.worker ?? '?'}` +
+        `${record.error ? `: ${firstLine(record.error)}` : ''}${retryNote(retry)}`,
+    });
+    this.onLastAttempt(record);
+  }
+
+  private onLastAttempt(record: ExecutionRecord): void {
+    if (!retriesExhausted(record)) return;
+    this.alerts.raise({
+      event: 'retries_exhausted',
+      severity: 'critical',
+      jobId: record.jobId,
+      execution: executionOf(record),
+      message:
+        `execution ${record.id} of job ${record.jobName} ended ${record.status} on its last ` +
+        `attempt (${record.attempt} of ${record.attempt}); no retry is left`,
     });
   }
 
   private onDispatchEvent(event: DispatchEvent): void {
     switch (event.type) {
       case 'execution_lost':
-        return this.alerts.raise({
+        this.alerts.raise({
           event: 'lost',
           severity: 'critical',
           jobId: event.execution.jobId,
           execution: executionOf(event.execution),
-          message: `execution ${event.execution.id} of job ${event.execution.jobName} was lost: ${event.execution.error ?? 'its worker died'}`,
+          message: `execution ${event.execution.id} of job ${event.execution.jobName} was lost: ${event.execution.error ?? 'its worker died'}${retryNote(event.retry)}`,
         });
+        return this.onLastAttempt(event.execution);
+      case 'execution_timed_out':
+        return this.onFinished({ record: event.execution, retry: event.retry });
       case 'no_worker':
         return this.alerts.raise({
           event: 'no_worker',
@@ -104,6 +129,12 @@ function executionOf(record: ExecutionRecord): NonNullable<ForestAlert['executio
     ...(record.worker ? { worker: record.worker } : {}),
     ...(record.error ? { error: record.error } : {}),
   };
+}
+
+function retryNote(retry: ExecutionRecord | undefined): string {
+  if (!retry) return '';
+  const at = retry.retryAtMs === undefined ? '' : ` at ${new Date(retry.retryAtMs).toISOString()}`;
+  return `; attempt ${retry.attempt} (${retry.id}) follows${at}`;
 }
 
 function firstLine(text: string): string {

@@ -238,6 +238,14 @@ export const SETTINGS = {
     defaultText: '10',
     parse: integer(2, 300, 10),
   } satisfies SettingSpec<number>,
+  timeoutGraceMs: {
+    env: 'FOREST_TIMEOUT_GRACE_MS',
+    description:
+      'A running execution with a timeoutMs is marked timed_out by the leader when no final ' +
+      'report arrived within timeoutMs plus this grace (the worker aborts it at timeoutMs)',
+    defaultText: '2000',
+    parse: integer(0, 3_600_000, 2000),
+  } satisfies SettingSpec<number>,
   executionKeepPerJob: {
     env: 'FOREST_EXECUTION_KEEP_PER_JOB',
     description: 'Finished executions kept per job (older ones are deleted by the leader)',

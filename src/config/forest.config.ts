@@ -28,6 +28,7 @@ export abstract class ForestConfig {
   abstract readonly misfireMaxFires: number;
   abstract readonly fireLookaheadMs: number;
   abstract readonly workerTtlS: number;
+  abstract readonly timeoutGraceMs: number;
   abstract readonly executionKeepPerJob: number;
   abstract readonly executionMaxAgeH: number;
   abstract readonly retentionIntervalS: number;

@@ -7,7 +7,13 @@
  * Events about one job's executions; a job chooses which of them reach its channels.
  * (The same list as `ALERT_EVENTS` in the job record.)
  */
-export type JobAlertEvent = 'failed' | 'timed_out' | 'lost' | 'misfire' | 'no_worker';
+export type JobAlertEvent =
+  | 'failed'
+  | 'timed_out'
+  | 'lost'
+  | 'retries_exhausted'
+  | 'misfire'
+  | 'no_worker';
 
 /** Events about the cluster; they go to the default channels only. */
 export type ClusterAlertEvent = 'leader_changed' | 'worker_lost';
