@@ -8,6 +8,7 @@ import { MisfireEvent, PlannerService } from '../planner/planner.service';
 import { ReportService } from '../worker-gateway/report.service';
 import { AlertInput, AlertService } from './alert.service';
 import { AlertSources } from './alert-sources.service';
+import { ExecutionFinished } from '../execution/execution.events';
 
 function execution(status: ExecutionRecord['status'], error?: string): ExecutionRecord {
   return {
@@ -34,7 +35,7 @@ function execution(status: ExecutionRecord['status'], error?: string): Execution
 
 /** Which event of which module becomes which alert. */
 describe('AlertSources', () => {
-  const finished = new Subject<ExecutionRecord>();
+  const finished = new Subject<ExecutionFinished>();
   const dispatch = new Subject<DispatchEvent>();
   const misfires = new Subject<MisfireEvent>();
   const leadership = new Subject<LeadershipEvent>();
@@ -52,9 +53,9 @@ describe('AlertSources', () => {
   beforeEach(() => raised.splice(0));
 
   it('raises failed and timed_out for finished executions, and nothing for others', () => {
-    finished.next(execution('succeeded'));
-    finished.next(execution('failed', 'Error: boom\n    at handler (x.js:1:1)'));
-    finished.next(execution('timed_out', 'execution timed out after 80ms'));
+    finished.next({ record: execution('succeeded') });
+    finished.next({ record: execution('failed', 'Error: boom\n    at handler (x.js:1:1)') });
+    finished.next({ record: execution('timed_out', 'execution timed out after 80ms') });
     expect(raised).toEqual([
       {
         event: 'failed',
@@ -76,6 +77,43 @@ describe('AlertSources', () => {
         message:
           'execution j1~000000000000001 of job nightly timed out on worker w-1: execution timed out after 80ms',
       }),
+    ]);
+  });
+
+  it('names the retry that follows, and raises retries_exhausted after the last attempt', () => {
+    const retry = {
+      maxAttempts: 2,
+      backoff: 'fixed' as const,
+      initialDelayMs: 1000,
+      maxDelayMs: 1000,
+    };
+    const first = { ...execution('failed', 'boom'), retry };
+    const next = { ...first, id: 'j1~000000000000001.r2', attempt: 2, retryAtMs: 5000 };
+    finished.next({ record: first, retry: next });
+    const last = { ...execution('timed_out', 'too slow'), retry, attempt: 3 };
+    dispatch.next({ type: 'execution_timed_out', execution: last });
+    dispatch.next({
+      type: 'execution_lost',
+      execution: { ...execution('lost', 'gone'), retry, attempt: 3 },
+    });
+    expect(raised.map((a) => [a.event, a.message])).toEqual([
+      [
+        'failed',
+        'execution j1~000000000000001 of job nightly failed on worker w-1: boom; attempt 2 (j1~000000000000001.r2) follows at 1970-01-01T00:00:05.000Z',
+      ],
+      [
+        'timed_out',
+        'execution j1~000000000000001 of job nightly timed out on worker w-1: too slow',
+      ],
+      [
+        'retries_exhausted',
+        'execution j1~000000000000001 of job nightly ended timed_out on its last attempt (3 of 3); no retry is left',
+      ],
+      ['lost', 'execution j1~000000000000001 of job nightly was lost: gone'],
+      [
+        'retries_exhausted',
+        'execution j1~000000000000001 of job nightly ended lost on its last attempt (3 of 3); no retry is left',
+      ],
     ]);
   });
 
