@@ -55,7 +55,10 @@ export class RetryDto {
     default: 0,
     minimum: 0,
     maximum: 100,
-    description: 'Retries after a failed attempt',
+    description:
+      'Extra attempts after a `failed`, `timed_out` or `lost` one (0: never retry). Each retry ' +
+      'is a new execution `{first id}.r{n}` linked by `retryOf`, created in the txn that ends ' +
+      'the previous attempt and dispatched after the backoff',
   })
   @IsOptional()
   @IsInt()
@@ -63,7 +66,13 @@ export class RetryDto {
   @Max(100)
   maxAttempts?: number;
 
-  @ApiPropertyOptional({ enum: RETRY_BACKOFFS, default: 'exponential' })
+  @ApiPropertyOptional({
+    enum: RETRY_BACKOFFS,
+    default: 'exponential',
+    description:
+      '`fixed`: initialDelayMs each time; `exponential`: initialDelayMs · 2^(n-1), capped by ' +
+      'maxDelayMs; either less up to 20 % jitter',
+  })
   @IsOptional()
   @IsIn(RETRY_BACKOFFS)
   backoff?: RetryBackoff;

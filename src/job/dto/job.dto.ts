@@ -80,7 +80,11 @@ class JobFieldsDto {
     enum: CONCURRENCY_POLICIES,
     default: 'allow',
     description:
-      'When a fire comes while a run is still going: run both, skip the fire, or cancel the running one',
+      'When a fire comes while an execution of the job is pending, assigned or running (or a ' +
+      'retry waits for its backoff): `allow` runs both; `forbid` records the fire as `skipped` ' +
+      'with the reason; `replace` cancels the active execution (its handler is aborted) and runs ' +
+      'the new one. Decided atomically in the fire txn; forbid/replace fires are written when due ' +
+      '(no lookahead). Manual triggers follow it unless they pass `force`.',
   })
   @IsOptional()
   @IsIn(CONCURRENCY_POLICIES)
@@ -91,7 +95,10 @@ class JobFieldsDto {
     default: 0,
     minimum: 0,
     maximum: WEEK_MS,
-    description: '0: no limit',
+    description:
+      'Time limit of one attempt from its start; 0: no limit. The worker aborts the handler ' +
+      "(its AbortSignal) at the limit; the leader marks the execution `timed_out` if no final " +
+      'report came within the limit plus FOREST_TIMEOUT_GRACE_MS, and retries it per `retry`.',
   })
   @IsOptional()
   @IsInt()
