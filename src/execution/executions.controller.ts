@@ -47,12 +47,13 @@ export class ExecutionsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Cancel an execution that no worker has started',
+    summary: 'Cancel an execution that has not finished',
     description:
-      "A `pending` execution leaves the queue; an `assigned` one leaves its worker's inbox " +
-      'if the worker has not reported it running. Either becomes `cancelled`, atomically ' +
-      'with respect to dispatch and worker reports. A running or finished execution ' +
-      'cannot be cancelled (409).',
+      "A `pending` execution leaves the queue; an `assigned` or `running` one leaves its worker's " +
+      'inbox, and the worker aborts its handler (the AbortSignal fires) when its next heartbeat ' +
+      'answer says so. It becomes `cancelled` with `cancelledBy`, atomically with respect to ' +
+      'dispatch, worker reports and the leader; it is never retried and releases its ' +
+      "job's concurrency marker. A finished execution cannot be cancelled (409).",
   })
   @ApiBody({ type: CancelExecutionDto, required: false })
   @ApiOkResponse({ type: ExecutionDto, description: 'The cancelled execution' })
@@ -62,7 +63,7 @@ export class ExecutionsController {
     {
       status: 409,
       description:
-        'EXECUTION_NOT_CANCELLABLE: it is running or finished (details.status); ' +
+        'EXECUTION_NOT_CANCELLABLE: it already finished (details.status); ' +
         'EXECUTION_BUSY: it kept changing while this request ran, retry',
     },
   )
