@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  Assignment,
-  ExecutionRecord,
-  executionKeyOf,
-  Keyspace,
-  parseExecutionId,
-} from '@forest/protocol';
+import { Assignment, ExecutionRecord, executionKeyOf, Keyspace } from '@forest/protocol';
 import {
   Compare,
   CoordinationStore,
@@ -107,10 +101,4 @@ export function parseExecution(kv: KeyValue | undefined): StoredExecution | unde
   } catch {
     return undefined;
   }
-}
-
-function keyOf(record: ExecutionRecord): string {
-  const parts = parseExecutionId(record.id);
-  if (!parts) throw new Error(`malformed execution id ${record.id}`);
-  return Keyspace.execution(parts.jobId, parts.execKey);
 }

@@ -106,7 +106,7 @@ export class FireLoop {
       this.plan.settle(entry.jobId, now - this.options.misfireThresholdMs - 1);
       return;
     }
-    const write = () =>
+    const write = (): void => {
       this.writer.write(entry, decision.fires).then(
         (outcome) => {
           const fired = [...outcome.created, ...outcome.skipped, ...outcome.existing];
@@ -124,6 +124,7 @@ export class FireLoop {
           this.planChanged();
         },
       );
+    };
     // A `forbid` / `replace` fire is decided against what runs when it is due, not a
     // lookahead earlier: written ahead, it would cancel (replace) or skip for (forbid) a
     // run that may still end in time. It waits out the lookahead here, out of the heap;

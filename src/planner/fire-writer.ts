@@ -1,7 +1,6 @@
 import {
   ExecutionRecord,
   executionId,
-  JobDispatch,
   JobStateRecord,
   Keyspace,
   scheduledExecKey,

@@ -37,7 +37,8 @@ function decode<T>(key: string, text: string, fields: Record<string, Check>): T 
   }
   const record = value as Record<string, unknown>;
   for (const [field, check] of Object.entries(fields)) {
-    if (!check(record[field])) throw new RecordDecodeError(key, `field ${field} is missing or wrong`);
+    if (!check(record[field]))
+      throw new RecordDecodeError(key, `field ${field} is missing or wrong`);
   }
   return value as T;
 }

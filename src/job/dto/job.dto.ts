@@ -97,7 +97,7 @@ class JobFieldsDto {
     maximum: WEEK_MS,
     description:
       'Time limit of one attempt from its start; 0: no limit. The worker aborts the handler ' +
-      "(its AbortSignal) at the limit; the leader marks the execution `timed_out` if no final " +
+      '(its AbortSignal) at the limit; the leader marks the execution `timed_out` if no final ' +
       'report came within the limit plus FOREST_TIMEOUT_GRACE_MS, and retries it per `retry`.',
   })
   @IsOptional()
