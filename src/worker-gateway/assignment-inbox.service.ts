@@ -100,6 +100,17 @@ export class AssignmentInbox implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
+  /**
+   * Whether the mirror holds `assignments/{group}/{workerId}/{executionId}`: undefined while
+   * the mirror is not in sync. The mirror lags the store (by a watch hop), so `true` may
+   * name an assignment deleted a moment ago and `false` one written a moment ago: read the
+   * store before acting on an absence.
+   */
+  holds(group: string, workerId: string, executionId: string): boolean | undefined {
+    if (this.mirrorRevision === undefined) return undefined;
+    return this.inboxes.get(Keyspace.workerAssignments(group, workerId))?.has(executionId) ?? false;
+  }
+
   private fromMirror(prefix: string) {
     const assignments: Held[] = [];
     for (const held of this.inboxes.get(prefix)?.values() ?? []) {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  HeartbeatResponse,
   Keyspace,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
@@ -9,6 +10,7 @@ import { CoordinationStore, LeaseNotFoundError, rangeAll } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { GroupNotFoundError } from '../job/job.errors';
 import { InjectStore } from '../store/store.tokens';
+import { heldAbortNotices, InboxLookup } from './held-executions';
 import { WorkerNotFoundError } from './worker.errors';
 
 /**
@@ -58,10 +60,32 @@ export class WorkerRegistry {
     };
   }
 
-  /** Refreshes the worker's lease; WorkerNotFoundError when it is gone. */
-  async heartbeat(group: string, workerId: string): Promise<{ leaseTtlS: number }> {
+  /**
+   * Refreshes the worker's lease (WorkerNotFoundError when it is gone) and answers which of
+   * the executions it holds are no longer its own (see heldAbortNotices). `inbox` is the
+   * node's mirror of the worker's inbox, so held ids it knows cost no read.
+   */
+  async heartbeat(
+    group: string,
+    workerId: string,
+    held: readonly string[] = [],
+    inbox: InboxLookup = () => undefined,
+  ): Promise<HeartbeatResponse> {
     const lease = leaseOf(workerId);
     if (lease === undefined) throw new WorkerNotFoundError(group, workerId);
+    // In parallel with the lease: a heartbeat's latency is what keeps the lease alive.
+    const [{ leaseTtlS }, abort] = await Promise.all([
+      this.keepAlive(group, workerId, lease),
+      held.length === 0 ? [] : heldAbortNotices(this.store, group, workerId, held, inbox),
+    ]);
+    return { leaseTtlS, abort };
+  }
+
+  private async keepAlive(
+    group: string,
+    workerId: string,
+    lease: string,
+  ): Promise<{ leaseTtlS: number }> {
     const [kv, ttl] = await Promise.all([
       this.store.get(Keyspace.worker(group, workerId)),
       this.store.keepAliveOnce(lease).catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
+  ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -12,6 +13,7 @@ import { ApiErrors } from '../common/api-errors.decorator';
 import { KeySegmentPipe } from '../common/key-segment.pipe';
 import { AssignmentInbox } from './assignment-inbox.service';
 import {
+  HeartbeatDto,
   HeartbeatResponseDto,
   ListWorkersQueryDto,
   PollQueryDto,
@@ -76,14 +78,26 @@ export class WorkersController {
 
   @Post(':group/:workerId/heartbeat')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Keep the worker alive (any node)' })
+  @ApiOperation({
+    summary: 'Keep the worker alive (any node); learn which held executions to abort',
+    description:
+      'Refreshes the worker\u2019s lease. The optional body lists the executions the worker ' +
+      'holds (running, or waiting for their scheduled time); the answer\u2019s `abort` names ' +
+      'those that are no longer its own (moved to another worker, timed out, cancelled, ' +
+      'replaced, lost): their handlers must be aborted, waiting ones never started, and no ' +
+      'report sent for them. An absent or empty body keeps the lease only (`abort: []`).',
+  })
+  @ApiBody({ type: HeartbeatDto, required: false })
   @ApiOkResponse({ type: HeartbeatResponseDto })
   @ApiErrors(400, WORKER_GONE, 503)
   heartbeat(
     @Param('group', GROUP) group: string,
     @Param('workerId', WORKER) workerId: string,
+    @Body() body?: HeartbeatDto,
   ): Promise<HeartbeatResponseDto> {
-    return this.registry.heartbeat(group, workerId);
+    return this.registry.heartbeat(group, workerId, body?.held ?? [], (executionId) =>
+      this.inbox.holds(group, workerId, executionId),
+    );
   }
 
   @Get(':group/:workerId/assignments')

@@ -250,6 +250,67 @@ describe('worker protocol', () => {
     expect((await call('POST', `/api/workers/${g}/${a.workerId}/heartbeat`)).statusCode).toBe(404);
   });
 
+  it('answers a heartbeat that lists held executions with those no longer the worker\u2019s', async () => {
+    const g = await newGroup();
+    const worker = await register(g, { capacity: 2 });
+    await job(g, `${g}-a`);
+    await sleep(2300);
+    await pause(`${g}-a`);
+    const [kept, cancelled] = (await poll(g, worker.workerId, 'waitMs=3000')).assignments;
+    expect(cancelled).toBeDefined();
+    const heartbeat = (body?: object) =>
+      call('POST', `/api/workers/${g}/${worker.workerId}/heartbeat`, body);
+
+    // Both still assigned: nothing to abort (and an old SDK's empty body works as before).
+    const held = [kept.executionId, cancelled.executionId];
+    const both = await heartbeat({ held });
+    expect(both.statusCode).toBe(200);
+    expect(both.json()).toEqual({ leaseTtlS: expect.any(Number), abort: [] });
+    expect((await heartbeat({})).json()).toEqual({ leaseTtlS: expect.any(Number), abort: [] });
+    expect((await heartbeat()).json()).toEqual({ leaseTtlS: expect.any(Number), abort: [] });
+
+    // A cancel deletes the assignment: the next heartbeat names it, with why.
+    const cancel = await call('POST', `/api/executions/${cancelled.executionId}/cancel`, {
+      reason: 'not today',
+    });
+    expect(cancel.statusCode).toBe(200);
+    const after = await heartbeat({ held: [...held, `${g}-a~000000000000001`] });
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toEqual({
+      leaseTtlS: expect.any(Number),
+      abort: [
+        {
+          executionId: cancelled.executionId,
+          status: 'cancelled',
+          reason: expect.stringContaining('not today'),
+        },
+        { executionId: `${g}-a~000000000000001`, status: 'not_found', reason: expect.any(String) },
+      ],
+    });
+  });
+
+  it('refuses a malformed heartbeat body with 400, and a lost worker with 404', async () => {
+    const g = await newGroup();
+    const worker = await register(g);
+    const url = `/api/workers/${g}/${worker.workerId}/heartbeat`;
+    for (const body of [
+      { held: 'job~1' },
+      { held: ['no-tilde'] },
+      { held: ['job~a/b'] },
+      { held: [42] },
+      { held: Array.from({ length: 10_001 }, (_, i) => `job~${i}`) },
+      { other: true },
+    ]) {
+      const response = await call('POST', url, body);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    expect((await call('DELETE', `/api/workers/${g}/${worker.workerId}`)).statusCode).toBe(204);
+    const gone = await call('POST', url, { held: ['job~1'] });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json()).toMatchObject({ code: 'WORKER_NOT_FOUND' });
+  });
+
   it('treats a worker that stops heartbeating as dead after its lease TTL', async () => {
     const g = await newGroup();
     const a = await register(g);

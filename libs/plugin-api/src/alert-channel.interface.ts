@@ -8,12 +8,7 @@
  * (The same list as `ALERT_EVENTS` in the job record.)
  */
 export type JobAlertEvent =
-  | 'failed'
-  | 'timed_out'
-  | 'lost'
-  | 'retries_exhausted'
-  | 'misfire'
-  | 'no_worker';
+  'failed' | 'timed_out' | 'lost' | 'retries_exhausted' | 'misfire' | 'no_worker';
 
 /** Events about the cluster; they go to the default channels only. */
 export type ClusterAlertEvent = 'leader_changed' | 'worker_lost';

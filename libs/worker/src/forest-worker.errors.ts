@@ -53,9 +53,24 @@ export class WorkerStoppingError extends Error {
   }
 }
 
-/** The abort reason when the node says the execution is no longer this worker's. */
+/**
+ * The abort reason when the execution is no longer this worker's: a heartbeat's answer
+ * named it (the node timed it out, it was cancelled or replaced, moved to another worker),
+ * the worker's lease was lost (`lost`), or the node refused a report for it. `status` is
+ * what the node says it is now; no report is sent for it any more.
+ */
 export class ExecutionRevokedError extends Error {
   override readonly name = 'ExecutionRevokedError';
+
+  constructor(
+    readonly executionId: string,
+    readonly status: string,
+    readonly reason: string,
+  ) {
+    super(
+      `execution ${executionId} is no longer this worker's (${status}${reason ? `: ${reason}` : ''})`,
+    );
+  }
 }
 
 /** True for the 404 that means the worker's lease is gone and it must register again. */

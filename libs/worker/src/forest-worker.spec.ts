@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ForestWorker } from './forest-worker';
-import { ForestWorkerConfigError } from './forest-worker.errors';
+import { ExecutionRevokedError, ForestWorkerConfigError } from './forest-worker.errors';
 import type {
   ForestJobContext,
   ForestWorkerLogger,
@@ -561,6 +561,226 @@ describe('ForestWorker', () => {
     expect(peak).toBe(3);
     expect(worker.status).toMatchObject({ started: 12, succeeded: 12 });
     expect(Math.max(...node.polls.map((p) => p.max))).toBeLessThanOrEqual(3);
+  });
+
+  describe('executions that are no longer its own', () => {
+    const sentFor = (node: FakeNode, id: string) =>
+      node.reportBatches
+        .flat()
+        .filter((r) => r.executionId === id)
+        .map((r) => r.status);
+
+    it('lists held runs in each heartbeat, aborts the ones the node names, and reports neither', async () => {
+      const node = await fakeNode({ heartbeatIntervalMs: 50 });
+      const logger = new CapturingLogger();
+      const started: string[] = [];
+      let signal: AbortSignal | undefined;
+      const worker = newWorker({
+        nodes: [node.url],
+        logger,
+        concurrency: 3,
+        handlers: {
+          long: async (ctx: ForestJobContext) => {
+            started.push(ctx.executionId);
+            signal = ctx.signal;
+            await aborted(ctx.signal);
+            return 'stopped when told';
+          },
+          later: (ctx: ForestJobContext) => void started.push(ctx.executionId),
+        },
+      });
+      await worker.start();
+      const running = node.assign({ target: 'long' });
+      const held = node.assign({ target: 'later', scheduledMs: Date.now() + 60_000 });
+      await node.waitFor(
+        () => execution(node, running.executionId).status === 'running',
+        'the running report',
+      );
+      await node.waitFor(
+        () =>
+          node.heartbeats.some(
+            (h) =>
+              h.held?.includes(running.executionId) === true && h.held.includes(held.executionId),
+          ),
+        'a heartbeat listing both',
+      );
+      // The leader timed one out and moved the other away.
+      node.revoke(running.executionId, 'timed_out');
+      node.revoke(held.executionId, 'cancelled');
+      await node.waitFor(() => worker.status.running === 0, 'both to be given up');
+
+      expect(signal?.aborted).toBe(true);
+      expect(signal?.reason).toBeInstanceOf(ExecutionRevokedError);
+      expect(signal?.reason).toMatchObject({
+        executionId: running.executionId,
+        status: 'timed_out',
+        message: expect.stringMatching(/timed_out: fake node: it is timed_out/),
+      });
+      expect(started).toEqual([running.executionId]);
+      await delay(150); // heartbeats go on; nothing more is sent for either
+      expect(sentFor(node, running.executionId)).toEqual(['running']);
+      expect(sentFor(node, held.executionId)).toEqual([]);
+      expect(worker.status).toMatchObject({ revoked: 2, droppedReports: 0, pendingReports: 0 });
+      // Once each, and no longer listed as held.
+      expect(
+        logger.lines.filter((l) => l.includes(`execution=${running.executionId} is no`)),
+      ).toHaveLength(1);
+      expect(node.heartbeats.at(-1)?.held).toBeUndefined();
+    });
+
+    it('aborts every run of the old worker id when its lease is lost, and runs what comes back under the new one', async () => {
+      const node = await fakeNode({ heartbeatIntervalMs: 50 });
+      const started: string[] = [];
+      let signal: AbortSignal | undefined;
+      const worker = newWorker({
+        nodes: [node.url],
+        pollWaitMs: 5000,
+        concurrency: 3,
+        handlers: {
+          long: async (ctx: ForestJobContext) => {
+            started.push(ctx.executionId);
+            signal = ctx.signal;
+            await aborted(ctx.signal);
+          },
+          later: (ctx: ForestJobContext) => void started.push(ctx.executionId),
+        },
+      });
+      await worker.start();
+      const running = node.assign({ target: 'long' });
+      const held = node.assign({ target: 'later', scheduledMs: Date.now() + 400 });
+      await node.waitFor(
+        () =>
+          execution(node, running.executionId).status === 'running' && worker.status.running === 2,
+        'one running, one held',
+      );
+      node.expireWorker('w1');
+      await node.waitFor(() => worker.status.workerId === 'w2', 'the second registration');
+      await node.waitFor(() => signal?.aborted === true, 'the abort');
+      expect(signal?.reason).toBeInstanceOf(ExecutionRevokedError);
+      expect(signal?.reason).toMatchObject({ status: 'lost' });
+      await node.waitFor(() => worker.status.running === 0, 'both to be given up');
+      expect(worker.status.revoked).toBe(2);
+      // The held one never starts under w1, not even at its time...
+      await delay(500);
+      expect(started).toEqual([running.executionId]);
+      expect(sentFor(node, running.executionId)).toEqual(['running']);
+      // ...but it runs once the leader moves it to the new id.
+      node.move(held.executionId, 'w2');
+      await finished(node, held.executionId);
+      expect(started).toEqual([running.executionId, held.executionId]);
+    });
+
+    it('claims a run whose start comes after the lease is confirmed, and does not start it on conflict', async () => {
+      // Lease of 2 s, margin 1 s: confirmed for 1 s after each heartbeat sent.
+      const node = await fakeNode({ leaseTtlS: 2, heartbeatIntervalMs: 100 });
+      const logger = new CapturingLogger();
+      let calls = 0;
+      const worker = newWorker({
+        nodes: [node.url],
+        logger,
+        handlers: { t: () => void calls++ },
+      });
+      await worker.start();
+      node.failHeartbeats = 503; // nothing confirms the lease any more, nor names aborts
+      const a = node.assign({ target: 't', scheduledMs: Date.now() + 1500 });
+      await node.waitFor(() => worker.status.running === 1, 'the assignment to be held');
+      node.revoke(a.executionId); // moved away while the worker could not hear about it
+      await node.waitFor(() => worker.status.running === 0, 'the claim to be refused', 4000);
+      expect(calls).toBe(0);
+      expect(worker.status).toMatchObject({ started: 0, revoked: 1 });
+      expect(node.reportBatches).toEqual([[{ executionId: a.executionId, status: 'running' }]]);
+      expect(logger.lines.some((l) => l.includes(`claiming execution=${a.executionId}`))).toBe(
+        true,
+      );
+      expect(
+        logger.lines.some((l) =>
+          new RegExp(`claim of execution=${a.executionId} refused \\(conflict`).test(l),
+        ),
+      ).toBe(true);
+    });
+
+    it('after a freeze (the monotonic clock jumped) starts a run only once the node accepted its claim', async () => {
+      const node = await fakeNode({ heartbeatIntervalMs: 60_000 });
+      const logger = new CapturingLogger();
+      let statusAtStart: string | undefined;
+      const worker = newWorker({
+        nodes: [node.url],
+        logger,
+        handlers: {
+          t: (ctx: ForestJobContext) => {
+            statusAtStart = execution(node, ctx.executionId).status;
+          },
+        },
+      });
+      await worker.start();
+      const now = performance.now.bind(performance);
+      const frozen = jest.spyOn(performance, 'now').mockImplementation(() => now() + 3_600_000);
+      try {
+        const a = node.assign({ target: 't' });
+        await finished(node, a.executionId);
+        // The node recorded `running` before the handler was called.
+        expect(statusAtStart).toBe('running');
+        expect(node.reportBatches[0]).toEqual([{ executionId: a.executionId, status: 'running' }]);
+        expect(execution(node, a.executionId).reports.map((r) => r.status)).toEqual([
+          'running',
+          'succeeded',
+        ]);
+        // A heartbeat first, to find out whether the lease is still there (and keep it).
+        expect(node.workers.get('w1')?.heartbeats).toBeGreaterThanOrEqual(1);
+        expect(logger.lines.some((l) => l.includes(`claiming execution=${a.executionId}`))).toBe(
+          true,
+        );
+      } finally {
+        frozen.mockRestore();
+      }
+    });
+
+    it('starts at once, without a claim, while the lease is confirmed', async () => {
+      const node = await fakeNode();
+      const logger = new CapturingLogger();
+      let statusAtStart: string | undefined;
+      const worker = newWorker({
+        nodes: [node.url],
+        logger,
+        handlers: {
+          t: (ctx: ForestJobContext) => {
+            statusAtStart = execution(node, ctx.executionId).status;
+          },
+        },
+      });
+      await worker.start();
+      const a = node.assign({ target: 't' });
+      await finished(node, a.executionId);
+      expect(statusAtStart).toBe('assigned');
+      expect(logger.lines.some((l) => l.includes('claiming'))).toBe(false);
+    });
+  });
+
+  it('moves its long poll to the node that answers heartbeats when the polled node freezes', async () => {
+    const first = await fakeNode({ heartbeatIntervalMs: 100 });
+    const second = await fakeNode({ heartbeatIntervalMs: 100, peer: first });
+    const worker = newWorker({
+      nodes: [first.url, second.url],
+      pollWaitMs: 20_000,
+      requestTimeoutMs: 5000,
+      handlers: { t: () => 'ok' },
+    });
+    await worker.start();
+    await first.waitFor(() => first.polls.length === 1, 'the first long poll');
+    // Heartbeats answered by the node the poll waits on leave the poll alone.
+    await delay(500);
+    expect(first.workers.get('w1')?.heartbeats).toBeGreaterThanOrEqual(3);
+    expect(first.polls).toHaveLength(1);
+    expect(second.requests).toEqual([]);
+
+    first.freeze();
+    const frozenAt = Date.now();
+    await second.waitFor(() => second.polls.length === 1, 'a long poll on the live node', 3000);
+    const a = second.assign({ target: 't' });
+    await finished(second, a.executionId);
+    // Within a heartbeat timeout (1 s here), not the poll's own 25 s.
+    expect(Date.now() - frozenAt).toBeLessThan(3000);
+    expect(worker.status.node).toBe(second.url);
   });
 
   describe('stop()', () => {

@@ -1,15 +1,20 @@
 import { hostname } from 'node:os';
 import { format } from 'node:util';
 import {
+  MAX_HELD_PER_HEARTBEAT,
   MAX_REPORT_TEXT_BYTES,
+  type AbortNotice,
   type Assignment,
   type ExecutionReport,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
   type PollResponse,
   type RegisterWorkerRequest,
   type RegisterWorkerResponse,
   type ReportBatchRequest,
   type ReportBatchResponse,
   type ReportOutcome,
+  type ReportResult,
 } from '@forest/protocol';
 import {
   ExecutionRevokedError,
@@ -36,6 +41,10 @@ import { backoffDelay, settlesWithin, sleep } from './timing';
 
 /** Execution ids remembered as started, so a redelivered assignment is not run twice. */
 const STARTED_IDS_KEPT = 10_000;
+/** Rough JSON size cap of a heartbeat's held list, well below a node's 1 MiB body limit. */
+const MAX_HELD_CHARS = 512 * 1024;
+/** Most `running` claims per request (the batch endpoint takes 500 reports). */
+const MAX_CLAIMS_PER_REQUEST = 500;
 /** Smallest output limit: room for some text and the truncation marker. */
 const MIN_OUTPUT_LIMIT_BYTES = 128;
 const MAX_POLL_WAIT_MS = 60_000;
@@ -59,6 +68,8 @@ interface ResolvedOptions {
   retryInitialMs: number;
   retryMaxMs: number;
   host: string;
+  /** Undefined: max(1000, 20 % of the lease TTL). */
+  leaseMarginMs: number | undefined;
 }
 
 interface Run {
@@ -69,6 +80,21 @@ interface Run {
   done: Promise<void>;
   /** stop() gave up on it and reported it failed; its late result is not reported. */
   abandoned: boolean;
+  /** The worker id it was received under: it is ours only while that id is. */
+  workerId: string;
+  /** The handler was called. */
+  started: boolean;
+  /** No longer this worker's: aborted (or never started), and never reported. */
+  revoked: boolean;
+  /** Ends its hold (waiting for its scheduled time), if it is held. */
+  release?: (due: boolean) => void;
+}
+
+type ClaimAnswer = { result: ReportResult | undefined } | { error: unknown };
+
+interface PendingClaim {
+  run: Run;
+  settle: (answer: ClaimAnswer) => void;
 }
 
 /**
@@ -101,7 +127,30 @@ export class ForestWorker {
   /** Early assignments waiting for their scheduled time: call with false to give them up. */
   private readonly holds = new Set<(due: boolean) => void>();
   private stopping: Promise<void> | undefined;
-  private readonly counters = { started: 0, succeeded: 0, failed: 0, droppedReports: 0 };
+  private readonly counters = {
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    droppedReports: 0,
+    revoked: 0,
+  };
+  /**
+   * Until when (performance.now()) the lease is known to be alive: the send time of the
+   * last successful heartbeat (or registration) + its TTL − the safety margin. The
+   * monotonic clock runs on while the process is frozen, so a frozen worker knows it no
+   * longer holds anything for sure when it wakes up.
+   */
+  private leaseConfirmedUntil = -Infinity;
+  /** The heartbeat in flight: claims wait for it instead of sending their own. */
+  private heartbeating: Promise<void> | undefined;
+  /** The node the current long poll waits on. */
+  private pollNode: string | undefined;
+  /** Where the next heartbeat's held list starts when not every id fits in one. */
+  private heldCursor = 0;
+  /** Never-started executions revoked under a worker id: a late redelivery under it is ignored. */
+  private readonly revokedUnder = new Map<string, string>();
+  /** `running` claims gathered in this turn of the event loop, sent together. */
+  private claimQueue: PendingClaim[] | undefined;
 
   constructor(options: ForestWorkerOptions) {
     this.options = resolveOptions(options);
@@ -158,6 +207,7 @@ export class ForestWorker {
       failed: this.counters.failed,
       pendingReports: this.reports.pending,
       droppedReports: this.counters.droppedReports,
+      revoked: this.counters.revoked,
     });
   }
 
@@ -210,6 +260,7 @@ export class ForestWorker {
   private async registerWithRetry(): Promise<boolean> {
     this.workerId = undefined;
     this.revision = 0;
+    this.leaseConfirmedUntil = -Infinity;
     const body: RegisterWorkerRequest = {
       group: this.options.group,
       targets: this.targets,
@@ -220,6 +271,7 @@ export class ForestWorker {
     };
     for (let attempt = 1; ; attempt++) {
       if (this.lifecycle.signal.aborted) return false;
+      const sentAt = performance.now();
       try {
         const answer = await this.client.request<RegisterWorkerResponse>('POST', '/api/workers', {
           body,
@@ -231,6 +283,14 @@ export class ForestWorker {
         this.workerId = answer.workerId;
         this.heartbeatIntervalMs = heartbeatInterval(answer);
         this.registrations++;
+        this.confirmLease(sentAt, answer.leaseTtlS);
+        // Whatever came under an earlier id is not ours any more (usually revoked already,
+        // when the node first said WORKER_NOT_FOUND).
+        this.revokeWhere(
+          (run) => run.workerId !== answer.workerId,
+          'lost',
+          'the worker lost its lease and registered again',
+        );
         // A long poll still waiting under the old id would hold up work for the new one.
         this.pollAbort?.abort();
         this.logger.log(
@@ -258,6 +318,13 @@ export class ForestWorker {
    * that already happened. False when there will be no worker id (the worker is stopping).
    */
   private onWorkerLost(error: ForestNodeError, lostId: string): Promise<boolean> {
+    // Its lease is gone, so is its work: the leader moved the unstarted executions to
+    // other workers and marked the running ones lost. None of them is ours any more.
+    this.revokeWhere(
+      (run) => run.workerId === lostId,
+      'lost',
+      `worker ${lostId} lost its lease: its unstarted work moved elsewhere, its running work is lost`,
+    );
     if (this.registering) return this.registering;
     if (this.state !== 'running') return Promise.resolve(false);
     if (lostId !== this.workerId) return Promise.resolve(true);
@@ -276,19 +343,44 @@ export class ForestWorker {
     }, this.heartbeatIntervalMs);
   }
 
-  private async heartbeat(): Promise<void> {
+  /** One heartbeat at a time: a claim that needs one waits for the one in flight. */
+  private heartbeat(): Promise<void> {
+    this.heartbeating ??= this.sendHeartbeat().finally(() => {
+      this.heartbeating = undefined;
+    });
+    return this.heartbeating;
+  }
+
+  /**
+   * Keeps the lease alive and lists the executions held under this id; the node answers
+   * which of them are no longer ours (revoked here). The node that answers is where the
+   * long poll belongs: NodeClient moved on because the previous one stopped answering.
+   */
+  private async sendHeartbeat(): Promise<void> {
     const id = this.workerId;
     if (id === undefined) return; // registering again right now
+    const body: HeartbeatRequest = {};
+    const held = this.heldIds(id);
+    if (held.length > 0) body.held = held;
+    let answeredBy: string | undefined;
+    const sentAt = performance.now();
     try {
       // A heartbeat that waits longer than the interval is late anyway: try the next node.
       const timeoutMs = Math.min(
         this.options.requestTimeoutMs,
         Math.max(1000, this.heartbeatIntervalMs),
       );
-      await this.client.request('POST', `${this.workerPath(id)}/heartbeat`, {
-        body: {},
-        timeoutMs,
-      });
+      const answer = await this.client.request<Partial<HeartbeatResponse> | undefined>(
+        'POST',
+        `${this.workerPath(id)}/heartbeat`,
+        { body, timeoutMs, onAttempt: (node) => (answeredBy = node) },
+      );
+      if (this.workerId !== id) return; // registered again meanwhile
+      this.confirmLease(sentAt, answer?.leaseTtlS);
+      for (const notice of Array.isArray(answer?.abort) ? answer.abort : []) {
+        this.onAbortNotice(id, notice);
+      }
+      if (answeredBy !== undefined) this.followNode(answeredBy);
     } catch (error) {
       if (isWorkerNotFound(error)) {
         await this.onWorkerLost(error, id);
@@ -296,6 +388,96 @@ export class ForestWorker {
         this.logger.warn(`forest worker: heartbeat of worker=${id} failed: ${reasonText(error)}`);
       }
     }
+  }
+
+  /** The ids of the executions held under `id`, at most what one heartbeat may carry. */
+  private heldIds(id: string): string[] {
+    const ids: string[] = [];
+    let chars = 0;
+    for (const run of this.runs.values()) {
+      if (run.workerId !== id || run.revoked) continue;
+      ids.push(run.assignment.executionId);
+      chars += run.assignment.executionId.length + 3;
+    }
+    if (ids.length <= MAX_HELD_PER_HEARTBEAT && chars <= MAX_HELD_CHARS) return ids;
+    // Too many for one heartbeat: a different window each time, so each id is checked.
+    const window: string[] = [];
+    chars = 0;
+    const start = this.heldCursor % ids.length;
+    for (let i = 0; i < ids.length && window.length < MAX_HELD_PER_HEARTBEAT; i++) {
+      const next = ids[(start + i) % ids.length];
+      if (chars + next.length + 3 > MAX_HELD_CHARS) break;
+      chars += next.length + 3;
+      window.push(next);
+    }
+    this.heldCursor = start + window.length;
+    return window;
+  }
+
+  private confirmLease(sentAt: number, leaseTtlS: unknown): void {
+    if (typeof leaseTtlS !== 'number' || !(leaseTtlS > 0)) return;
+    const ttlMs = leaseTtlS * 1000;
+    const marginMs = this.options.leaseMarginMs ?? Math.max(1000, ttlMs * 0.2);
+    this.leaseConfirmedUntil = Math.max(this.leaseConfirmedUntil, sentAt + ttlMs - marginMs);
+  }
+
+  private onAbortNotice(id: string, notice: AbortNotice | undefined): void {
+    if (typeof notice?.executionId !== 'string') return;
+    const run = this.runs.get(notice.executionId);
+    if (!run || run.workerId !== id) return;
+    this.revoke(run, String(notice.status ?? 'unknown'), String(notice.reason ?? ''));
+  }
+
+  /**
+   * The execution is no longer this worker's: a running handler's signal aborts with an
+   * ExecutionRevokedError, a held one never starts (its slot frees), and no report is sent
+   * for it (the node would refuse it).
+   */
+  private revoke(run: Run, status: string, reason: string, quiet = false): void {
+    if (run.revoked) return;
+    run.revoked = true;
+    this.counters.revoked++;
+    const id = run.assignment.executionId;
+    this.reports.discardRunning(id);
+    if (!quiet) {
+      this.logger.warn(
+        `forest worker: execution=${id} is no longer this worker's (${status}` +
+          `${reason ? `: ${reason}` : ''}); ` +
+          (run.started ? 'aborting its handler' : 'it will not start') +
+          ', and it is not reported',
+      );
+    }
+    run.release?.(false);
+    run.controller.abort(new ExecutionRevokedError(id, status, reason));
+  }
+
+  private revokeWhere(which: (run: Run) => boolean, status: string, reason: string): void {
+    const runs = [...this.runs.values()].filter((run) => !run.revoked && which(run));
+    if (runs.length === 0) return;
+    const started = runs.filter((run) => run.started).length;
+    const listed = runs.slice(0, 20).map((run) => run.assignment.executionId);
+    const more = runs.length > listed.length ? ` and ${runs.length - listed.length} more` : '';
+    this.logger.warn(
+      `forest worker: ${runs.length} execution(s) are no longer this worker's (${status}: ` +
+        `${reason}); aborting ${started} running, dropping ${runs.length - started} not ` +
+        `started; none is reported: ${listed.join(', ')}${more}`,
+    );
+    for (const run of runs) this.revoke(run, status, reason, true);
+  }
+
+  /**
+   * A heartbeat was answered by `node`. If the long poll waits on another node, that one
+   * stopped answering (NodeClient moved on): poll again where the heartbeat went.
+   */
+  private followNode(node: string): void {
+    if (this.pollAbort === undefined || this.pollNode === undefined || this.pollNode === node) {
+      return;
+    }
+    this.logger.warn(
+      `forest worker: the heartbeat went to ${node} while the long poll waits on ` +
+        `${this.pollNode}; polling ${node} instead`,
+    );
+    this.pollAbort.abort();
   }
 
   // ---- polling and running -----------------------------------------------------------
@@ -327,15 +509,18 @@ export class ForestWorker {
             },
             signal: controller.signal,
             timeoutMs: this.options.pollWaitMs + this.options.requestTimeoutMs,
+            onAttempt: (node) => (this.pollNode = node),
           },
         );
         failures = 0;
         if (this.workerId !== id || this.state !== 'running') continue;
         if (typeof answer?.revision === 'number') this.revision = answer.revision;
-        for (const assignment of answer?.assignments ?? []) this.accept(assignment);
+        for (const assignment of answer?.assignments ?? []) this.accept(assignment, id);
       } catch (error) {
         if (this.state !== 'running') return;
-        if (controller.signal.aborted) continue; // re-registered: poll under the new id
+        // Re-registered (poll under the new id), or its node stopped answering (poll the
+        // node the heartbeat reached).
+        if (controller.signal.aborted) continue;
         if (isWorkerNotFound(error)) {
           await this.onWorkerLost(error, id);
           continue;
@@ -348,6 +533,7 @@ export class ForestWorker {
         await sleep(delay, this.lifecycle.signal);
       } finally {
         this.pollAbort = undefined;
+        this.pollNode = undefined;
       }
     }
   }
@@ -358,10 +544,15 @@ export class ForestWorker {
     for (const resolve of waiters) resolve();
   }
 
-  private accept(assignment: Assignment): void {
+  private accept(assignment: Assignment, workerId: string): void {
     const id = assignment.executionId;
     if (this.startedIds.has(id) || this.runs.has(id)) {
       this.logger.debug?.(`forest worker: execution=${id} delivered again; it already started`);
+      return;
+    }
+    if (this.revokedUnder.get(id) === workerId) {
+      // A poll answer older than the heartbeat that revoked it.
+      this.logger.debug?.(`forest worker: execution=${id} delivered again; it was revoked`);
       return;
     }
     // The node never sends more than `max`; if it did, the rest is redelivered later.
@@ -384,6 +575,9 @@ export class ForestWorker {
       output: new OutputBuffer(this.options.outputLimitBytes),
       done: Promise.resolve(),
       abandoned: false,
+      workerId,
+      started: false,
+      revoked: false,
     };
     this.runs.set(id, run);
     run.done = this.execute(run, handler).finally(() => {
@@ -410,15 +604,17 @@ export class ForestWorker {
    * thousands of early assignments, and a listener each would make every removal a scan
    * (and warn of a leak past ten).
    */
-  private holdUntil(dueMs: number): Promise<boolean> {
-    if (this.lifecycle.signal.aborted) return Promise.resolve(false);
+  private holdUntil(dueMs: number, run: Run): Promise<boolean> {
+    if (this.lifecycle.signal.aborted || run.revoked) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       let timer: NodeJS.Timeout;
       const release = (due: boolean) => {
         clearTimeout(timer);
         this.holds.delete(release);
+        run.release = undefined;
         resolve(due);
       };
+      run.release = release;
       const arm = () => {
         const left = dueMs - Date.now();
         if (left <= 0) return release(true);
@@ -434,12 +630,17 @@ export class ForestWorker {
     // The leader writes fires ahead of time (its fire lookahead), so an assignment can
     // arrive before its scheduled time: hold it in its slot and start on time. Stopping
     // meanwhile leaves it unstarted: the node moves it to another worker when we leave.
-    if (assignment.scheduledMs > Date.now() && !(await this.holdUntil(assignment.scheduledMs))) {
+    if (
+      (assignment.scheduledMs > Date.now() &&
+        !(await this.holdUntil(assignment.scheduledMs, run))) ||
+      !(await this.mayStart(run))
+    ) {
       this.startedIds.delete(assignment.executionId);
+      if (run.revoked) this.rememberRevoked(assignment.executionId, run.workerId);
       return;
     }
+    run.started = true;
     this.counters.started++;
-    this.reports.enqueue({ executionId: assignment.executionId, status: 'running' });
     const timeoutMs = Number(assignment.timeoutMs) || 0;
     const timer =
       timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS
@@ -472,7 +673,8 @@ export class ForestWorker {
     } finally {
       clearTimeout(timer);
     }
-    if (run.abandoned) return;
+    // Revoked: the node refuses any report for it (its work moved, or it ended there).
+    if (run.abandoned || run.revoked) return;
     const limit = this.options.outputLimitBytes;
     const text = output.toString();
     if (text.length > 0) report.output = text;
@@ -480,6 +682,141 @@ export class ForestWorker {
     if (report.status === 'succeeded') this.counters.succeeded++;
     else this.counters.failed++;
     this.reports.enqueue(report);
+  }
+
+  private rememberRevoked(id: string, workerId: string): void {
+    this.revokedUnder.set(id, workerId);
+    if (this.revokedUnder.size > STARTED_IDS_KEPT) {
+      const oldest = this.revokedUnder.keys().next().value;
+      if (oldest !== undefined) this.revokedUnder.delete(oldest);
+    }
+  }
+
+  /**
+   * Whether the run may start now; when it may, its `running` report is queued or
+   * already recorded. A handler starts only while the worker provably holds its
+   * execution: at once while the lease is confirmed (the usual case, which keeps the
+   * on-time start of an early assignment), otherwise after the node accepted a claim.
+   */
+  private async mayStart(run: Run): Promise<boolean> {
+    if (run.revoked || this.lifecycle.signal.aborted) return false;
+    if (run.workerId === this.workerId && performance.now() < this.leaseConfirmedUntil) {
+      this.reports.enqueue({ executionId: run.assignment.executionId, status: 'running' });
+      return true;
+    }
+    return this.claim(run);
+  }
+
+  /**
+   * The lease is not confirmed (the process was frozen, or heartbeats fail): the work may
+   * have moved to another worker meanwhile. Sends the `running` report directly (after a
+   * fresh heartbeat, which finds a lost lease and keeps a live one) and starts only if the
+   * node accepts it; refused, the execution is not ours and never starts. Network failures
+   * are retried with backoff while the run is held, until the worker stops or it is revoked.
+   */
+  private async claim(run: Run): Promise<boolean> {
+    const id = run.assignment.executionId;
+    this.logger.warn(
+      `forest worker: the lease of worker=${run.workerId} is not confirmed (no successful ` +
+        `heartbeat lately); claiming execution=${id} before starting it`,
+    );
+    for (let failures = 0; ;) {
+      if (run.revoked || this.lifecycle.signal.aborted) return false;
+      if (run.workerId !== this.workerId) {
+        if (this.workerId !== undefined) {
+          this.revoke(run, 'lost', `received under worker ${run.workerId}, whose lease is gone`);
+        }
+        return false;
+      }
+      if (performance.now() >= this.leaseConfirmedUntil) await this.heartbeat();
+      if (run.revoked || this.lifecycle.signal.aborted) return false;
+      const answer = await this.sendClaim(run);
+      let problem: unknown;
+      if ('result' in answer) {
+        const result = answer.result;
+        if (result?.outcome === 'accepted') return !run.revoked;
+        if (result) {
+          this.logger.warn(
+            `forest worker: claim of execution=${id} refused (${result.outcome}` +
+              `${result.message ? `: ${result.message}` : ''}); not starting it`,
+          );
+          this.revoke(run, result.outcome, result.message ?? '', true);
+          return false;
+        }
+        problem = 'the node returned no outcome for it';
+      } else if (isWorkerNotFound(answer.error)) {
+        await this.onWorkerLost(answer.error, run.workerId); // revokes it
+        return false;
+      } else if (answer.error instanceof ForestNodeError) {
+        this.logger.error(
+          `forest worker: claim of execution=${id} refused: ${answer.error.message}; not starting it`,
+        );
+        return false;
+      } else {
+        problem = answer.error;
+      }
+      failures++;
+      const delay = backoffDelay(failures, this.options.retryInitialMs, this.options.retryMaxMs);
+      this.logger.warn(
+        `forest worker: claim of execution=${id} failed, retrying in ${delay}ms: ${reasonText(problem)}`,
+      );
+      // The run's controller aborts when it is revoked or the worker stops.
+      await sleep(delay, run.controller.signal);
+    }
+  }
+
+  /** Claims gathered in one turn of the event loop go out together, per worker id. */
+  private sendClaim(run: Run): Promise<ClaimAnswer> {
+    return new Promise<ClaimAnswer>((settle) => {
+      if (this.claimQueue === undefined) {
+        this.claimQueue = [];
+        setImmediate(() => void this.flushClaims());
+      }
+      this.claimQueue.push({ run, settle });
+    });
+  }
+
+  private async flushClaims(): Promise<void> {
+    const queue = this.claimQueue ?? [];
+    this.claimQueue = undefined;
+    const batches: PendingClaim[][] = [];
+    const byWorker = new Map<string, PendingClaim[]>();
+    for (const claim of queue) {
+      let batch = byWorker.get(claim.run.workerId);
+      if (!batch || batch.length >= MAX_CLAIMS_PER_REQUEST) {
+        batch = [];
+        byWorker.set(claim.run.workerId, batch);
+        batches.push(batch);
+      }
+      batch.push(claim);
+    }
+    await Promise.all(
+      batches.map(async (batch) => {
+        const workerId = batch[0].run.workerId;
+        const reports: ExecutionReport[] = batch.map(({ run }) => ({
+          executionId: run.assignment.executionId,
+          status: 'running',
+        }));
+        try {
+          const answer = await this.client.request<ReportBatchResponse>(
+            'POST',
+            `${this.workerPath(workerId)}/reports`,
+            { body: { reports } satisfies ReportBatchRequest },
+          );
+          const results = Array.isArray(answer?.results) ? answer.results : [];
+          batch.forEach(({ settle }, i) => {
+            const executionId = reports[i].executionId;
+            const result =
+              results[i]?.executionId === executionId
+                ? results[i]
+                : results.find((r) => r.executionId === executionId);
+            settle({ result });
+          });
+        } catch (error) {
+          for (const { settle } of batch) settle({ error });
+        }
+      }),
+    );
   }
 
   private context(
@@ -555,11 +892,7 @@ export class ForestWorker {
     // The node says it is no longer ours: stop working on it.
     const run = this.runs.get(report.executionId);
     if (run && (outcome === 'conflict' || outcome === 'not_found')) {
-      run.controller.abort(
-        new ExecutionRevokedError(
-          `execution ${report.executionId} is no longer this worker's (${outcome})`,
-        ),
-      );
+      run.controller.abort(new ExecutionRevokedError(report.executionId, outcome, message));
     }
   }
 
@@ -577,6 +910,10 @@ export class ForestWorker {
     this.state = 'stopping';
     this.lifecycle.abort();
     for (const release of [...this.holds]) release(false);
+    // Ends the backoff of claims being retried (their handlers have not started).
+    for (const run of this.runs.values()) {
+      if (!run.started) run.controller.abort(new WorkerStoppingError(0));
+    }
     this.pollAbort?.abort();
     this.notifySlot();
 
@@ -596,6 +933,8 @@ export class ForestWorker {
       for (const run of left) run.controller.abort(new WorkerStoppingError(timeoutMs));
       await settlesWithin(Promise.allSettled(left.map((r) => r.done)), abortGraceMs);
       for (const run of this.runs.values()) {
+        // Never started (a claim in flight) or not ours any more: nothing to report.
+        if (!run.started || run.revoked) continue;
         run.abandoned = true;
         this.counters.failed++;
         const output = run.output.toString();
@@ -695,6 +1034,10 @@ function resolveOptions(options: ForestWorkerOptions): ResolvedOptions {
     retryInitialMs: integer('retry.initialMs', options?.retry?.initialMs, 1, 600_000, 250),
     retryMaxMs: integer('retry.maxMs', options?.retry?.maxMs, 1, 3_600_000, 10_000),
     host: options?.host ?? hostname(),
+    leaseMarginMs:
+      options?.leaseMarginMs === undefined
+        ? undefined
+        : integer('leaseMarginMs', options.leaseMarginMs, 0, 3_600_000),
   };
   if (problems.length > 0) {
     throw new ForestWorkerConfigError(`invalid ForestWorker options: ${problems.join('; ')}`);

@@ -84,6 +84,14 @@ export interface ForestWorkerOptions {
   retry?: ForestWorkerRetryOptions;
   /** Host name declared at registration. Default `os.hostname()`. */
   host?: string;
+  /**
+   * Safety margin of the lease (ms). A handler starts at once only while the lease is
+   * confirmed: until the last successful heartbeat's send time + the lease TTL − this
+   * margin (on the monotonic clock). Past that (the process was frozen, heartbeats fail)
+   * the worker first claims the execution from the node (its `running` report must be
+   * accepted) and starts it only then. Default max(1000, 20 % of the lease TTL).
+   */
+  leaseMarginMs?: number;
 }
 
 export interface ForestWorkerStopOptions {
@@ -115,4 +123,10 @@ export interface ForestWorkerStatus {
   pendingReports: number;
   /** Reports the node refused (conflict, not_found) or that could not be delivered. */
   droppedReports: number;
+  /**
+   * Executions given up because they were no longer this worker's (timed out or cancelled
+   * by the node, moved, lost with the lease, or a claim refused): aborted if running, never
+   * started if waiting, and not reported.
+   */
+  revoked: number;
 }

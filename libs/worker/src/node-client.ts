@@ -11,6 +11,11 @@ export interface NodeRequestOptions {
   signal?: AbortSignal;
   /** Time limit per node attempt (ms); default the client's request timeout. */
   timeoutMs?: number;
+  /**
+   * Called with each node's base URL as the request goes to it: the last call names the
+   * node a pending request waits on, and the node that answered once it resolves.
+   */
+  onAttempt?: (node: string) => void;
 }
 
 /** A failure that another node might not have: network error, timeout, 5xx, 408, 429. */
@@ -45,6 +50,7 @@ export class NodeClient {
     for (let i = 0; i < this.nodes.length; i++) {
       const index = (first + i) % this.nodes.length;
       const node = this.nodes[index];
+      options.onAttempt?.(node);
       try {
         const result = await this.attempt<T>(node, method, path, options);
         if (this.current !== index) {

@@ -76,6 +76,19 @@ export class ReportSender {
     void this.pump();
   }
 
+  /**
+   * Drops the `running` report of an execution if it is still queued (not yet sent): the
+   * execution is no longer this worker's, so the node would refuse it anyway.
+   */
+  discardRunning(executionId: string): void {
+    const item = this.queuedRunning.get(executionId);
+    if (!item) return;
+    item.superseded = true;
+    this.superseded++;
+    this.queuedRunning.delete(executionId);
+    if (this.pending === 0) this.notifyIdle();
+  }
+
   /** Resolves true once every report is settled, false if `timeoutMs` passed first (the rest are given up). */
   async flush(timeoutMs: number): Promise<boolean> {
     if (this.pending > 0) {

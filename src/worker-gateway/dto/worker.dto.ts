@@ -1,5 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { REPORT_STATUSES, ReportOutcome, ReportStatus } from '@forest/protocol';
+import {
+  MAX_HELD_PER_HEARTBEAT,
+  parseExecutionId,
+  REPORT_STATUSES,
+  ReportOutcome,
+  ReportStatus,
+} from '@forest/protocol';
+import { KEY_SEGMENT_PATTERN } from '@forest/store';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -98,9 +105,78 @@ export class RegisterWorkerResponseDto {
   node: string;
 }
 
+/** `{jobId}~{execKey}`, both key segments: the shape of an execution id the API returns. */
+function IsExecutionId(what: string, options: { each?: boolean } = {}): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isExecutionId',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: {
+        each: options.each,
+        message: `${what} must hold execution ids as the API returns them, \`{jobId}~{execKey}\` (got "$value")`,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && value.length <= 200 && isExecutionIdShape(value),
+      },
+    });
+}
+
+function isExecutionIdShape(id: string): boolean {
+  const parts = parseExecutionId(id);
+  return parts !== undefined && isKeySegment(parts.jobId) && isKeySegment(parts.execKey);
+}
+
+function isKeySegment(value: string): boolean {
+  return KEY_SEGMENT_PATTERN.test(value) && value !== '.' && value !== '..';
+}
+
+export class HeartbeatDto {
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_HELD_PER_HEARTBEAT,
+    example: ['nightly-invoices~001795482750000'],
+    description:
+      'Executions the worker holds: running, or received and waiting for their scheduled ' +
+      'time. The answer lists those that are no longer its own. Absent or empty: only the lease ' +
+      `is kept alive. At most ${MAX_HELD_PER_HEARTBEAT} ids.`,
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_HELD_PER_HEARTBEAT)
+  @IsExecutionId('held', { each: true })
+  held?: string[];
+}
+
+export class AbortNoticeDto {
+  @ApiProperty({ example: 'nightly-invoices~001795482750000' })
+  executionId: string;
+
+  @ApiProperty({
+    example: 'cancelled',
+    description:
+      'The execution\u2019s status now (`timed_out`, `cancelled`, `lost`, `succeeded`, ...); ' +
+      '`moved` when it was taken back and is pending or assigned to another worker; ' +
+      '`not_found` when there is no such execution',
+  })
+  status: string;
+
+  @ApiProperty({ example: 'cancelled through the API on node node-1' })
+  reason: string;
+}
+
 export class HeartbeatResponseDto {
   @ApiProperty({ example: 10 })
   leaseTtlS: number;
+
+  @ApiProperty({
+    type: [AbortNoticeDto],
+    description:
+      'Held executions that are no longer this worker\u2019s: abort the running ones, never ' +
+      'start the waiting ones, and send no report for them (it would be refused)',
+  })
+  abort: AbortNoticeDto[];
 }
 
 export class WorkerDto {

@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  MAX_HELD_PER_HEARTBEAT,
   MAX_REPORT_TEXT_BYTES,
   REPORT_STATUSES,
+  type AbortNotice,
   type Assignment,
   type ExecutionReport,
+  type HeartbeatResponse,
   type PollResponse,
   type RegisterWorkerRequest,
   type RegisterWorkerResponse,
@@ -19,7 +22,7 @@ import {
  */
 
 export type FakeExecutionStatus =
-  'assigned' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'lost';
+  'assigned' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'lost' | 'cancelled';
 
 export interface FakeExecution {
   assignment: Assignment;
@@ -59,6 +62,18 @@ export interface FakeNodeOptions {
   heartbeatIntervalMs?: number;
   /** Groups that exist; default: any group exists. */
   groups?: string[];
+  /**
+   * Another fake node of the same cluster: both serve the same workers and executions (as
+   * two real nodes share the store), each with its own requests, knobs and freeze.
+   */
+  peer?: FakeNode;
+}
+
+export interface FakeHeartbeat {
+  workerId: string;
+  /** The body's held list (undefined when the body had none). */
+  held: string[] | undefined;
+  abort: AbortNotice[];
 }
 
 export interface AssignInput {
@@ -75,6 +90,7 @@ export interface AssignInput {
 }
 
 interface PollWaiter {
+  node: FakeNode;
   workerId: string;
   after: number;
   max: number;
@@ -99,9 +115,17 @@ class HttpError extends Error {
 
 const BODY_LIMIT = 1024 * 1024;
 
+/** What the nodes of one fake cluster share (the store, for real nodes). */
+interface SharedState {
+  workers: Map<string, FakeWorker>;
+  executions: Map<string, FakeExecution>;
+  waiters: Set<PollWaiter>;
+  revision: number;
+  nextWorker: number;
+  nextExecution: number;
+}
+
 export class FakeNode {
-  readonly workers = new Map<string, FakeWorker>();
-  readonly executions = new Map<string, FakeExecution>();
   readonly requests: FakeRequest[] = [];
   readonly polls: FakePoll[] = [];
   readonly reportBatches: ExecutionReport[][] = [];
@@ -110,18 +134,43 @@ export class FakeNode {
   failAll: number | undefined;
   /** While above 0, that many report requests are answered 503 (then it counts down). */
   failReports = 0;
+  /** While set, heartbeats are answered with this status (say 503). */
+  failHeartbeats: number | undefined;
+  /** Heartbeats answered 200, with what they held and what they were told to abort. */
+  readonly heartbeats: FakeHeartbeat[] = [];
 
-  private revision = 0;
-  private nextWorker = 1;
-  private nextExecution = 1;
-  private readonly waiters = new Set<PollWaiter>();
   private held: Array<() => void> | undefined;
+  /** While set, requests get no answer (a SIGSTOPped node): they wait for close(). */
+  private frozen: Promise<void> | undefined;
+  private thaw: () => void = () => undefined;
+  private readonly shared: SharedState;
 
   private constructor(
     private readonly server: Server,
     readonly url: string,
     private readonly options: FakeNodeOptions,
-  ) {}
+  ) {
+    this.shared = options.peer?.shared ?? {
+      workers: new Map(),
+      executions: new Map(),
+      waiters: new Set(),
+      revision: 0,
+      nextWorker: 1,
+      nextExecution: 1,
+    };
+  }
+
+  get workers(): Map<string, FakeWorker> {
+    return this.shared.workers;
+  }
+
+  get executions(): Map<string, FakeExecution> {
+    return this.shared.executions;
+  }
+
+  private get waiters(): Set<PollWaiter> {
+    return this.shared.waiters;
+  }
 
   static async start(options: FakeNodeOptions = {}): Promise<FakeNode> {
     const server = createServer();
@@ -143,13 +192,25 @@ export class FakeNode {
 
   async close(): Promise<void> {
     this.releaseReports();
-    for (const waiter of this.waiters) clearTimeout(waiter.timer);
-    this.waiters.clear();
+    this.thaw();
+    for (const waiter of [...this.waiters]) {
+      if (waiter.node !== this) continue;
+      clearTimeout(waiter.timer);
+      this.waiters.delete(waiter);
+    }
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   // ---- test knobs --------------------------------------------------------------------
+
+  /**
+   * The node stops answering, as a SIGSTOPped process does: connections still open, but
+   * no request (nor a waiting long poll) gets an answer until close().
+   */
+  freeze(): void {
+    this.frozen ??= new Promise<void>((resolve) => (this.thaw = resolve));
+  }
 
   /** Report requests wait until releaseReports(). */
   holdReports(): void {
@@ -173,7 +234,7 @@ export class FakeNode {
     const jobId = input.jobId ?? `job-${input.target}`;
     const scheduledMs = input.scheduledMs ?? Date.now();
     const assignment: Assignment = {
-      executionId: `${jobId}~${String(this.nextExecution++).padStart(6, '0')}`,
+      executionId: `${jobId}~${String(this.shared.nextExecution++).padStart(6, '0')}`,
       jobId,
       jobName: input.jobName ?? `Job ${input.target}`,
       group: worker.group,
@@ -192,7 +253,7 @@ export class FakeNode {
       assignment,
       workerId: worker.id,
       status: 'assigned',
-      revision: ++this.revision,
+      revision: ++this.shared.revision,
       deliveries: 0,
       reports: [],
     });
@@ -200,17 +261,29 @@ export class FakeNode {
     return assignment;
   }
 
+  /** The leader moves an unstarted execution to another worker (say after a lost lease). */
+  move(executionId: string, workerId: string): void {
+    const execution = this.executions.get(executionId);
+    const worker = this.workers.get(workerId);
+    if (!execution || !worker) throw new Error(`fake node: cannot move ${executionId}`);
+    execution.workerId = workerId;
+    execution.status = 'assigned';
+    execution.revision = ++this.shared.revision;
+    execution.assignment = { ...execution.assignment, workerId, state: 'assigned' };
+    this.wake(workerId);
+  }
+
   /** The worker's lease runs out: it is gone, and so is its work. */
   expireWorker(workerId: string): void {
     this.removeWorker(workerId);
   }
 
-  /** The execution is taken away from its worker (moved or cancelled). */
-  revoke(executionId: string): void {
+  /** The execution is taken away from its worker (timed out, cancelled, lost). */
+  revoke(executionId: string, status: FakeExecutionStatus = 'lost'): void {
     const execution = this.executions.get(executionId);
     if (execution) {
       execution.workerId = undefined;
-      execution.status = 'lost';
+      execution.status = status;
     }
   }
 
@@ -232,6 +305,7 @@ export class FakeNode {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     let answer: Answer | undefined;
+    if (this.frozen) await this.frozen;
     try {
       const body = await readBody(req);
       if (this.failAll !== undefined) {
@@ -283,8 +357,19 @@ export class FakeNode {
       return { status: 204 };
     }
     if (action === 'heartbeat' && method === 'POST' && executionId === undefined) {
+      if (this.failHeartbeats !== undefined) {
+        throw new HttpError(this.failHeartbeats, 'STORE_UNAVAILABLE', 'fake node: heartbeats fail');
+      }
       worker.heartbeats++;
-      return { status: 200, body: { workerId, leaseTtlS: this.options.leaseTtlS ?? 10 } };
+      const held = validHeld(body);
+      const abort = (held ?? []).flatMap((id) => this.abortNotice(workerId, id));
+      this.heartbeats.push({ workerId, held, abort });
+      const answer: HeartbeatResponse & { workerId: string } = {
+        workerId,
+        leaseTtlS: this.options.leaseTtlS ?? 10,
+        abort,
+      };
+      return { status: 200, body: answer };
     }
     if (action === 'assignments' && method === 'GET' && executionId === undefined) {
       return this.poll(worker, url, res);
@@ -339,7 +424,7 @@ export class FakeNode {
       throw new HttpError(404, 'GROUP_NOT_FOUND', `no group ${request.group}`);
     }
     this.registrations.push(request);
-    const id = `w${this.nextWorker++}`;
+    const id = `w${this.shared.nextWorker++}`;
     this.workers.set(id, { ...request, labels: request.labels ?? {}, id, heartbeats: 0 });
     const answer: RegisterWorkerResponse = {
       workerId: id,
@@ -358,11 +443,13 @@ export class FakeNode {
     this.polls.push({ workerId: worker.id, after, waitMs, max });
     const path = url.pathname;
     const waiter: PollWaiter = {
+      node: this,
       workerId: worker.id,
       after,
       max,
       timer: setTimeout(() => waiter.answer(true), waitMs),
       answer: (timedOut) => {
+        if (this.frozen) return false;
         const body = this.workers.has(worker.id)
           ? this.pollAnswer(worker.id, after, max, timedOut)
           : undefined;
@@ -405,7 +492,7 @@ export class FakeNode {
     const fresh = inbox.filter((e) => e.revision > after);
     if (fresh.length === 0 && !timedOut) return undefined;
     const list = (fresh.length > 0 ? fresh : inbox).slice(0, max);
-    const revision = fresh.length > max ? list[list.length - 1].revision : this.revision;
+    const revision = fresh.length > max ? list[list.length - 1].revision : this.shared.revision;
     for (const e of list) e.deliveries++;
     return {
       assignments: list.map((e) => ({ ...e.assignment, state: 'assigned' })),
@@ -427,6 +514,21 @@ export class FakeNode {
         e.status = 'lost';
       }
     }
+  }
+
+  /** What the real node answers for a held id: nothing while it is the worker's. */
+  private abortNotice(workerId: string, executionId: string): AbortNotice[] {
+    const e = this.executions.get(executionId);
+    if (!e) return [{ executionId, status: 'not_found', reason: 'no such execution' }];
+    if (e.workerId === workerId) return [];
+    const open = e.status === 'assigned' || e.status === 'running';
+    return [
+      {
+        executionId,
+        status: open ? 'moved' : e.status,
+        reason: open ? `assigned to worker ${e.workerId} now` : `fake node: it is ${e.status}`,
+      },
+    ];
   }
 
   private apply(workerId: string, report: ExecutionReport): ReportResult {
@@ -469,6 +571,25 @@ function intParam(url: URL, name: string, min: number, max: number, fallback: nu
     throw new HttpError(400, 'VALIDATION_FAILED', `${name} must be an integer in ${min}..${max}`);
   }
   return value;
+}
+
+function validHeld(body: unknown): string[] | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(400, 'VALIDATION_FAILED', 'the heartbeat body must be an object');
+  }
+  const held = (body as { held?: unknown }).held;
+  const extra = Object.keys(body).filter((key) => key !== 'held');
+  if (
+    extra.length > 0 ||
+    (held !== undefined &&
+      (!Array.isArray(held) ||
+        held.length > MAX_HELD_PER_HEARTBEAT ||
+        held.some((id) => typeof id !== 'string' || !/^[A-Za-z0-9._-]+~[A-Za-z0-9._-]+$/.test(id))))
+  ) {
+    throw new HttpError(400, 'VALIDATION_FAILED', 'held must be a list of execution ids');
+  }
+  return held as string[] | undefined;
 }
 
 function validReports(body: unknown): ExecutionReport[] {
