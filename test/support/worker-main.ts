@@ -17,6 +17,10 @@
  *   FOREST_TEST_WORKER_POLL_WAIT_MS   the SDK's long-poll wait (default the SDK's)
  *   FOREST_TEST_WORKER_STOP_TIMEOUT_MS  how long SIGTERM lets running handlers finish (default 5000)
  *   FOREST_TEST_WORKER_SDK_LOG        `1`: the SDK's own diagnostics go to stderr (default: warnings and errors only)
+ *   FOREST_TEST_WORKER_IGNORE_ABORT   `1`: the handler sleeps its FOREST_TEST_WORKER_SLEEP_MS even if its signal aborts
+ *   FOREST_TEST_WORKER_TICK_MS        > 0: the handler sleeps in ticks of this many ms, so time the process spends
+ *                                     stopped (SIGSTOP) does not count: it runs SLEEP_MS of its own time
+ *   FOREST_TEST_WORKER_RECORD_ABORTS  `1`: an `abort` record (execution id, time, reason) when a handler's signal aborts
  *
  * What the handlers saw goes to stdout, one JSON object per line (see WorkerRecord in
  * worker-process.ts); lines written in the same tick share one write. Nothing else is
@@ -35,6 +39,9 @@ const returnResult = env.FOREST_TEST_WORKER_RESULT === '1';
 const recordEnds = (env.FOREST_TEST_WORKER_RECORD ?? 'all') === 'all';
 const sdkLog = env.FOREST_TEST_WORKER_SDK_LOG === '1';
 const stopTimeoutMs = Number(env.FOREST_TEST_WORKER_STOP_TIMEOUT_MS ?? 5000);
+const ignoreAbort = env.FOREST_TEST_WORKER_IGNORE_ABORT === '1';
+const tickMs = Number(env.FOREST_TEST_WORKER_TICK_MS ?? 0);
+const recordAborts = env.FOREST_TEST_WORKER_RECORD_ABORTS === '1';
 
 // ---- records: JSON lines on stdout, coalesced per tick ----
 
@@ -78,6 +85,17 @@ function abortable(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Sleeps `ms` of this process's own time: in ticks, so a SIGSTOP pauses it. */
+async function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+  if (tickMs <= 0) return abortable(ms, signal);
+  for (let left = ms; left > 0; left -= tickMs) await abortable(Math.min(tickMs, left), signal);
+}
+
+function reasonText(reason: unknown): string {
+  if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
+  return String(reason);
+}
+
 let worker: ForestWorker;
 
 async function handler(ctx: ForestJobContext): Promise<unknown> {
@@ -92,14 +110,29 @@ async function handler(ctx: ForestJobContext): Promise<unknown> {
     w: workerId,
     a: ctx.attempt,
   });
+  const onAbort = () =>
+    record({
+      ev: 'abort',
+      id: ctx.executionId,
+      t: Date.now(),
+      w: workerId,
+      reason: reasonText(ctx.signal.reason),
+    });
+  if (recordAborts) {
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  }
   let ok = false;
   try {
     if (logLine) ctx.logger.info('handled %s by %s (%s)', ctx.executionId, name, workerId);
-    if (block) await abortable(Infinity, ctx.signal);
-    else if (sleepMs > 0) await abortable(sleepMs, ctx.signal);
+    // A handler that ignores its signal waits on one that never aborts.
+    const waitOn = ignoreAbort ? new AbortController().signal : ctx.signal;
+    if (block) await abortable(Infinity, waitOn);
+    else if (sleepMs > 0) await sleepFor(sleepMs, waitOn);
     ok = true;
     return returnResult ? { worker: workerId, name } : undefined;
   } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
     if (recordEnds) record({ ev: 'end', id: ctx.executionId, t: Date.now(), w: workerId, ok });
   }
 }

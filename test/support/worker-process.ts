@@ -13,11 +13,14 @@ export type WorkerRecord =
   | { ev: 'start'; id: string; job: string; s: number; t: number; w: string; a: number }
   /** A handler settled (`ok`: returned; else threw, e.g. its signal aborted). */
   | { ev: 'end'; id: string; t: number; w: string; ok: boolean }
+  /** A handler's signal aborted while it ran (with `recordAborts`): when, and the reason. */
+  | { ev: 'abort'; id: string; t: number; w: string; reason: string }
   /** After a graceful stop (SIGTERM): the SDK's final status. */
   | { ev: 'stopped'; status: Record<string, unknown> };
 
 export type StartRecord = Extract<WorkerRecord, { ev: 'start' }>;
 export type EndRecord = Extract<WorkerRecord, { ev: 'end' }>;
+export type AbortRecord = Extract<WorkerRecord, { ev: 'abort' }>;
 
 export interface WorkerProcessOptions {
   /** Node base URLs, e.g. NodeProcess.baseUrl. */
@@ -33,6 +36,15 @@ export interface WorkerProcessOptions {
   sleepMs?: number;
   /** The handler never returns (until its signal aborts or the process dies). */
   block?: boolean;
+  /** The handler ignores its signal: it sleeps `sleepMs` (or blocks) whatever happens. */
+  ignoreAbort?: boolean;
+  /**
+   * The handler sleeps in ticks of this many ms, so time spent stopped (SIGSTOP) does not
+   * count: it runs `sleepMs` of its own time, and is still running after a SIGCONT.
+   */
+  tickMs?: number;
+  /** An `abort` record whenever a running handler's signal aborts (kept in `aborts`). */
+  recordAborts?: boolean;
   /** The handler logs `handled {executionId} by {name} ({workerId})` into the output. */
   logLine?: boolean;
   /** The handler returns `{ worker: workerId, name }`, appended to the output. */
@@ -62,11 +74,14 @@ export interface WorkerProcessOptions {
 export class WorkerProcess {
   readonly starts: StartRecord[] = [];
   readonly ends: EndRecord[] = [];
+  readonly aborts: AbortRecord[] = [];
   /** The current worker id (after `ready`). */
   workerId: string | undefined;
   /** When it registered (epoch ms, the worker's clock = ours). */
   readyAt: number | undefined;
   stoppedStatus: Record<string, unknown> | undefined;
+  /** SIGSTOPped by `freeze()` and not yet `thaw()`ed. */
+  frozen = false;
   private stderrTail = '';
   private partial = '';
   private readonly listeners = new Set<(record: WorkerRecord) => void>();
@@ -126,6 +141,9 @@ export class WorkerProcess {
       FOREST_TEST_WORKER_WAIT_FOR_GO: options.waitForGo ? '1' : '0',
       FOREST_TEST_WORKER_STOP_TIMEOUT_MS: String(options.stopTimeoutMs ?? 5000),
       FOREST_TEST_WORKER_SDK_LOG: options.sdkLog ? '1' : '0',
+      ...(options.ignoreAbort ? { FOREST_TEST_WORKER_IGNORE_ABORT: '1' } : {}),
+      ...(options.tickMs ? { FOREST_TEST_WORKER_TICK_MS: String(options.tickMs) } : {}),
+      ...(options.recordAborts ? { FOREST_TEST_WORKER_RECORD_ABORTS: '1' } : {}),
       ...(options.pollWaitMs !== undefined
         ? { FOREST_TEST_WORKER_POLL_WAIT_MS: String(options.pollWaitMs) }
         : {}),
@@ -191,6 +209,8 @@ export class WorkerProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | NodeJS.Signals | null> {
     if (this.alive) {
       this.child.kill(signal);
+      // A stopped process only acts on SIGTERM once it runs again.
+      if (this.frozen && signal !== 'SIGKILL') this.thaw();
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
       try {
         return await this.exited;
@@ -199,6 +219,24 @@ export class WorkerProcess {
       }
     }
     return this.exited;
+  }
+
+  /**
+   * SIGSTOP: the process stops on the spot (no timer, heartbeat or handler runs) until
+   * `thaw()`; returns the time it was sent (epoch ms).
+   */
+  freeze(): number {
+    if (!this.alive) throw new Error(`worker ${this.name} is not running`);
+    this.child.kill('SIGSTOP');
+    this.frozen = true;
+    return Date.now();
+  }
+
+  /** SIGCONT after `freeze()`; returns the time it was sent (epoch ms). */
+  thaw(): number {
+    this.child.kill('SIGCONT');
+    this.frozen = false;
+    return Date.now();
   }
 
   /** Name, pid, worker id, exit state and stderr tail: for failure messages. */
@@ -257,6 +295,8 @@ export class WorkerProcess {
         if (keep) this.starts.push(record);
       } else if (record.ev === 'end') {
         if (keep) this.ends.push(record);
+      } else if (record.ev === 'abort') {
+        if (keep) this.aborts.push(record);
       } else if (record.ev === 'ready') {
         this.workerId = record.w;
         this.readyAt = record.t;
