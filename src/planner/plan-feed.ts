@@ -43,7 +43,7 @@ export class PlanFeed {
 
   /** Loads and watches; resolves after the first successful load (retrying until then). */
   start(): Promise<void> {
-    void this.sync();
+    this.resync();
     return this.ready();
   }
 
@@ -65,6 +65,11 @@ export class PlanFeed {
    */
   async refreshJobStates(): Promise<void> {
     await this.loadPrefix(Keyspace.jobStates, (kv) => this.applyJobState(kv));
+  }
+
+  /** sync() in the background: it handles its own failures; this only guards the promise. */
+  private resync(): void {
+    this.sync().catch((error: unknown) => this.logger.error(`plan sync failed (${String(error)})`));
   }
 
   private async sync(): Promise<void> {
@@ -170,7 +175,7 @@ export class PlanFeed {
   private scheduleSync(delayMs = this.retryMs): void {
     clearTimeout(this.retryTimer);
     this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
-    this.retryTimer = setTimeout(() => void this.sync(), delayMs);
+    this.retryTimer = setTimeout(() => this.resync(), delayMs);
   }
 
   private async cancelWatches(): Promise<void> {

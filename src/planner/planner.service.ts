@@ -134,8 +134,11 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
   onModuleInit(): void {
     // Subscribe before any bootstrap hook runs: the election may be won during its own.
     this.subscription = this.leadership.events$.subscribe((event) => {
-      if (event.type === 'elected') void this.startFiring();
-      else this.stopFiring();
+      if (event.type === 'elected') {
+        this.startFiring().catch((error: unknown) =>
+          this.logger.error(`could not start firing (${String(error)})`),
+        );
+      } else this.stopFiring();
     });
   }
 
