@@ -67,10 +67,128 @@ const ENDPOINT = /^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 export const SETTINGS = {
   httpHost: {
     env: 'FOREST_HTTP_HOST',
-    description: 'Address the HTTP API listens on',
-    defaultText: '0.0.0.0',
-    parse: (raw) => optional(raw) ?? '0.0.0.0',
+    description:
+      'Address the HTTP API listens on. Without FOREST_AUTH=on only a loopback address is ' +
+      'allowed (unless FOREST_INSECURE=allow-remote-without-auth)',
+    defaultText: '127.0.0.1',
+    parse: (raw) => optional(raw) ?? '127.0.0.1',
   } satisfies SettingSpec<string>,
+  auth: {
+    env: 'FOREST_AUTH',
+    description:
+      'on: every route but /health needs a bearer token (admin, operator, viewer or worker); ' +
+      'off: no tokens, and the node listens on loopback only',
+    defaultText: 'off',
+    parse: (raw): 'on' | 'off' => {
+      const value = optional(raw) ?? 'off';
+      if (value !== 'on' && value !== 'off') {
+        throw new SettingError(`"${value}" is not allowed: use on or off`);
+      }
+      return value;
+    },
+  } satisfies SettingSpec<'on' | 'off'>,
+  adminToken: {
+    env: 'FOREST_ADMIN_TOKEN',
+    description:
+      'With FOREST_AUTH=on: the first admin token, used as given (at least 32 characters). ' +
+      'Unset: one is generated on first start and written to <FOREST_DATA_DIR>/admin-token',
+    defaultText: '',
+    parse: (raw) => {
+      const value = optional(raw);
+      if (value !== undefined && (value.length < 32 || value.length > 256 || /\s/.test(value))) {
+        throw new SettingError('must be 32-256 characters without spaces');
+      }
+      return value;
+    },
+  } satisfies SettingSpec<string | undefined>,
+  insecure: {
+    env: 'FOREST_INSECURE',
+    description:
+      'allow-remote-without-auth: listen on a non-loopback address with FOREST_AUTH=off ' +
+      '(anyone who reaches the port controls the scheduler)',
+    defaultText: '',
+    parse: (raw): 'allow-remote-without-auth' | undefined => {
+      const value = optional(raw);
+      if (value !== undefined && value !== 'allow-remote-without-auth') {
+        throw new SettingError(
+          `"${value}" is not allowed: the only value is allow-remote-without-auth`,
+        );
+      }
+      return value;
+    },
+  } satisfies SettingSpec<'allow-remote-without-auth' | undefined>,
+  authFailuresPerMinute: {
+    env: 'FOREST_AUTH_FAILURES_PER_MIN',
+    description: 'Failed authentications one client address may make per minute before 429',
+    defaultText: '30',
+    parse: integer(1, 100_000, 30),
+  } satisfies SettingSpec<number>,
+  httpHeadersTimeoutMs: {
+    env: 'FOREST_HTTP_HEADERS_TIMEOUT_MS',
+    description: 'A request whose headers do not all arrive within this is closed',
+    defaultText: '10000',
+    parse: integer(1000, 600_000, 10_000),
+  } satisfies SettingSpec<number>,
+  httpRequestTimeoutMs: {
+    env: 'FOREST_HTTP_REQUEST_TIMEOUT_MS',
+    description:
+      'A request (headers and body) not fully received within this is closed (answers may take longer: long polls)',
+    defaultText: '30000',
+    parse: integer(1000, 600_000, 30_000),
+  } satisfies SettingSpec<number>,
+  httpIdleTimeoutMs: {
+    env: 'FOREST_HTTP_IDLE_TIMEOUT_MS',
+    description: 'An idle keep-alive connection is closed after this',
+    defaultText: '5000',
+    parse: integer(100, 600_000, 5000),
+  } satisfies SettingSpec<number>,
+  jsonMaxDepth: {
+    env: 'FOREST_JSON_MAX_DEPTH',
+    description: 'Deepest nesting of objects and arrays a JSON body may have (deeper: 400)',
+    defaultText: '64',
+    parse: integer(4, 1000, 64),
+  } satisfies SettingSpec<number>,
+  jsonMaxKeys: {
+    env: 'FOREST_JSON_MAX_KEYS',
+    description: 'Most object keys and array items a JSON body may have in all (more: 400)',
+    defaultText: '20000',
+    parse: integer(100, 10_000_000, 20_000),
+  } satisfies SettingSpec<number>,
+  allowedHosts: {
+    env: 'FOREST_ALLOWED_HOSTS',
+    description:
+      'Comma-separated host names the node answers to (the Host header; also what Origin may ' +
+      'name on state-changing requests); the defaults are always allowed',
+    defaultText: 'localhost, 127.0.0.1, [::1], this host name, FOREST_ADVERTISE_URL host',
+    parse: (raw) => list(raw).map((host) => host.toLowerCase()),
+  } satisfies SettingSpec<string[]>,
+  corsOrigins: {
+    env: 'FOREST_CORS_ORIGINS',
+    description:
+      'Comma-separated origins (https://console.example) allowed cross-origin; unset: CORS off',
+    defaultText: '',
+    parse: (raw) => {
+      const origins = list(raw);
+      for (const origin of origins) {
+        if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+          throw new SettingError(`"${origin}" is not an origin (scheme://host[:port])`);
+        }
+      }
+      return origins;
+    },
+  } satisfies SettingSpec<string[]>,
+  auditKeep: {
+    env: 'FOREST_AUDIT_KEEP',
+    description: 'Audit log entries kept (oldest deleted first)',
+    defaultText: '10000',
+    parse: integer(100, 1_000_000, 10_000),
+  } satisfies SettingSpec<number>,
+  auditMaxAgeH: {
+    env: 'FOREST_AUDIT_MAX_AGE_H',
+    description: 'Audit log entries older than this many hours are deleted',
+    defaultText: '720',
+    parse: integer(1, 87_600, 720),
+  } satisfies SettingSpec<number>,
   httpPort: {
     env: 'FOREST_HTTP_PORT',
     description: 'Port of the HTTP API (REST, worker protocol, Swagger UI at /docs)',

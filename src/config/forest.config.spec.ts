@@ -18,7 +18,8 @@ describe('loadConfig', () => {
   it('gives every setting its documented default', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
-      httpHost: '0.0.0.0',
+      httpHost: '127.0.0.1',
+      auth: 'off',
       httpPort: 2856,
       keyPrefix: '/forest',
       etcdEndpoints: [],
@@ -31,6 +32,28 @@ describe('loadConfig', () => {
     expect(config.nodeId).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
     expect(config.nodeId).toMatch(/-2856$/);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('refuses a non-loopback address without auth unless insecure mode is asked for by name', () => {
+    expect(problemsOf({ FOREST_HTTP_HOST: '0.0.0.0' })).toEqual([
+      expect.stringContaining('FOREST_HTTP_HOST: 0.0.0.0 is reachable beyond this machine'),
+    ]);
+    expect(problemsOf({ FOREST_HTTP_HOST: '0.0.0.0', FOREST_AUTH: 'on' })).toEqual([]);
+    expect(
+      problemsOf({ FOREST_HTTP_HOST: '0.0.0.0', FOREST_INSECURE: 'allow-remote-without-auth' }),
+    ).toEqual([]);
+    expect(problemsOf({ FOREST_INSECURE: 'yes' })).toEqual([
+      expect.stringContaining('FOREST_INSECURE: "yes" is not allowed'),
+    ]);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) {
+      expect(problemsOf({ FOREST_HTTP_HOST: host })).toEqual([]);
+    }
+    expect(problemsOf({ FOREST_ADMIN_TOKEN: 'x'.repeat(40) })).toEqual([
+      'FOREST_ADMIN_TOKEN: only used with FOREST_AUTH=on',
+    ]);
+    expect(problemsOf({ FOREST_AUTH: 'on', FOREST_ADMIN_TOKEN: 'short' })).toEqual([
+      'FOREST_ADMIN_TOKEN: must be 32-256 characters without spaces',
+    ]);
   });
 
   it('reads and types every FOREST_* variable', () => {

@@ -28,6 +28,19 @@ export abstract class ForestConfig {
   abstract readonly misfireMaxFires: number;
   abstract readonly fireLookaheadMs: number;
   abstract readonly workerTtlS: number;
+  abstract readonly auth: 'on' | 'off';
+  abstract readonly adminToken: string | undefined;
+  abstract readonly insecure: 'allow-remote-without-auth' | undefined;
+  abstract readonly authFailuresPerMinute: number;
+  abstract readonly httpHeadersTimeoutMs: number;
+  abstract readonly httpRequestTimeoutMs: number;
+  abstract readonly httpIdleTimeoutMs: number;
+  abstract readonly jsonMaxDepth: number;
+  abstract readonly jsonMaxKeys: number;
+  abstract readonly allowedHosts: readonly string[];
+  abstract readonly corsOrigins: readonly string[];
+  abstract readonly auditKeep: number;
+  abstract readonly auditMaxAgeH: number;
   abstract readonly timeoutGraceMs: number;
   abstract readonly executionKeepPerJob: number;
   abstract readonly executionMaxAgeH: number;
@@ -90,6 +103,20 @@ function crossFieldProblems(
       'FOREST_ETCD_CERT_FILE and FOREST_ETCD_KEY_FILE: set both for mutual TLS, or neither',
     );
   }
+  if (
+    config.auth === 'off' &&
+    !isLoopback(config.httpHost) &&
+    config.insecure !== 'allow-remote-without-auth'
+  ) {
+    problems.push(
+      `FOREST_HTTP_HOST: ${config.httpHost} is reachable beyond this machine and FOREST_AUTH is off: ` +
+        'set FOREST_AUTH=on (see the README, "Production"), listen on 127.0.0.1, or accept the ' +
+        'risk with FOREST_INSECURE=allow-remote-without-auth',
+    );
+  }
+  if (config.adminToken !== undefined && config.auth === 'off') {
+    problems.push('FOREST_ADMIN_TOKEN: only used with FOREST_AUTH=on');
+  }
   if (Boolean(config.etcdUsername) !== Boolean(config.etcdPassword)) {
     problems.push('FOREST_ETCD_USERNAME and FOREST_ETCD_PASSWORD: set both, or neither');
   }
@@ -99,6 +126,12 @@ function crossFieldProblems(
     problems.push(`${stray.join(', ')}: only used with etcd; set FOREST_ETCD_ENDPOINTS too`);
   }
   return problems;
+}
+
+/** True for an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The text `--help` prints: each variable with its default and meaning. */
