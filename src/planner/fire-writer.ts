@@ -118,7 +118,10 @@ export class FireWriter {
   /** Resolves when every fire is written or found existing; rejects with the txn's error. */
   write(job: FiringJob, fires: DueFire[]): Promise<FireOutcome> {
     return new Promise<FireOutcome>((resolve, reject) => {
-      this.queue.push({ job, fires, created: [], skipped: [], existing: [], resolve, reject });
+      const pending = { job, fires, created: [], skipped: [], existing: [], resolve, reject };
+      // A forbid/replace fire is written when due, not ahead like the others: it goes first.
+      if (job.concurrency === 'allow') this.queue.push(pending);
+      else this.queue.unshift(pending);
       // Start txns once the caller has queued every fire of this tick, so a burst of
       // simultaneous fires fills txns instead of the first few going out one by one.
       if (!this.pumpQueued) {

@@ -47,13 +47,14 @@ describe('ReportService', () => {
   });
 
   /** An execution assigned to W, as a fire writes it; returns its id. */
-  async function assigned(n: number): Promise<string> {
-    const id = executionId('job', scheduledExecKey(n));
+  async function assigned(n: number, policies: Partial<ExecutionRecord> = {}): Promise<string> {
+    const jobId = policies.jobId ?? 'job';
+    const id = executionId(jobId, scheduledExecKey(n));
     const pending = newExecution(
       {
         id,
-        jobId: 'job',
-        jobName: 'job',
+        jobId,
+        jobName: jobId,
         group: G,
         target: 't',
         params: null,
@@ -67,8 +68,11 @@ describe('ReportService', () => {
       Date.now(),
       'n1',
     );
-    const record = transition(pending, 'assigned', Date.now(), 'n1', { worker: W });
+    const record = transition({ ...pending, ...policies, id }, 'assigned', Date.now(), 'n1', {
+      worker: W,
+    });
     await store.put(executionKeyOf(id)!, JSON.stringify(record));
+    if (record.concurrency === 'forbid') await store.put(Keyspace.activeExecution(jobId), id);
     await store.put(
       Keyspace.assignment(G, W, id),
       JSON.stringify(assignmentOf(record, W, new Date().toISOString())),
@@ -101,6 +105,39 @@ describe('ReportService', () => {
         'succeeded',
       ]);
       expect(await store.get(Keyspace.assignment(G, W, id))).toBeUndefined();
+    }
+  });
+
+  it('splits the writes of a batch by the txn op limit: failures of forbid jobs with retries', async () => {
+    // Each final report here writes five keys (record, inbox entry, retry record, its pending
+    // entry, the marker handed to the retry): 40 of them cannot share one etcd txn.
+    const retry = {
+      maxAttempts: 1,
+      backoff: 'fixed' as const,
+      initialDelayMs: 100,
+      maxDelayMs: 100,
+    };
+    const ids = await Promise.all(
+      Array.from({ length: 40 }, (_, n) =>
+        assigned(3000 + n, { jobId: `forbid-${n}`, concurrency: 'forbid', retry }),
+      ),
+    );
+    const results = await service.report(
+      G,
+      W,
+      ids.map((id) => ({ executionId: id, status: 'failed' as const, error: 'boom' })),
+    );
+    expect(results.map((r) => r.outcome)).toEqual(ids.map(() => 'accepted'));
+    const writes = txns.filter((t) => t.success.some((op) => op.type !== 'get'));
+    expect(writes.length).toBeGreaterThan(1);
+    for (const txn of writes) {
+      expect(txn.success.length).toBeLessThanOrEqual(128);
+      expect(txn.compare.length).toBeLessThanOrEqual(128);
+    }
+    for (const [n, id] of ids.entries()) {
+      expect(await record(id)).toMatchObject({ status: 'failed' });
+      expect(await record(`${id}.r2`)).toMatchObject({ status: 'pending', retryOf: id });
+      expect((await store.get(Keyspace.activeExecution(`forbid-${n}`)))?.value).toBe(`${id}.r2`);
     }
   });
 

@@ -4,12 +4,23 @@ import { ExecutionReport, ReportResult } from '@forest/protocol';
 import { Compare, CoordinationStore, getMany, TxnOp } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { ExecutionFinished } from '../execution/execution.events';
-import { ExecutionState, finishOps, readStates, startOps } from '../execution/execution-ops';
+import {
+  ExecutionState,
+  finishOps,
+  fitsOneTxn,
+  joinParts,
+  readStates,
+  startOps,
+  TxnPart,
+} from '../execution/execution-ops';
 import { isFinal } from '../execution/execution-record';
 import { InjectStore } from '../store/store.tokens';
 
-/** Reports per read/write txn: 2 gets, then up to 2 compares and 2 writes, per report. */
-const REPORTS_PER_TXN = 60;
+/**
+ * Reports decided from one read (3 gets each: execution, assignment, the job's marker);
+ * their writes are split into txns by etcd's op limit.
+ */
+const REPORTS_PER_TXN = 40;
 const ATTEMPTS = 4;
 
 interface Decision {
@@ -107,28 +118,39 @@ export class ReportService implements OnModuleDestroy {
         workerId,
         todo.map((item) => item.report),
       );
-      const writes = decisions.filter((decision) => decision.ops);
-      let committed = writes.length === 0;
-      if (!committed) {
-        const outcome = await this.store.txn({
-          compare: writes.flatMap((decision) => decision.compare!),
-          success: writes.flatMap((decision) => decision.ops!),
-        });
-        committed = outcome.succeeded;
-      }
-      if (committed) {
-        todo.forEach((item, i) => results.set(item.index, decisions[i].result));
-        for (const decision of writes) if (decision.finished) this.finished.next(decision.finished);
-        return;
-      }
-      // Something changed between read and write: reports that did not need a write stand;
-      // the rest are decided again (alone, after the first retry, so one hot key cannot
-      // keep failing the whole batch).
-      const retry: typeof todo = [];
-      todo.forEach((item, i) => {
-        if (decisions[i].ops) retry.push(item);
-        else results.set(item.index, decisions[i].result);
+      // Reports that need no write stand as decided; the writes go out in as many txns as
+      // etcd's op limit needs (a final report of a retried `forbid` execution writes five
+      // keys, a `running` one two), all at once: they touch different keys.
+      const txns: number[][] = [];
+      let current: number[] = [];
+      decisions.forEach((decision, i) => {
+        if (!decision.ops) return void results.set(todo[i].index, decision.result);
+        const parts = [...current, i].map((j) => partOf(decisions[j]));
+        if (current.length > 0 && !fitsOneTxn(parts, 0)) {
+          txns.push(current);
+          current = [];
+        }
+        current.push(i);
       });
+      if (current.length > 0) txns.push(current);
+      const outcomes = await Promise.all(
+        txns.map((members) => this.store.txn(joinParts(members.map((i) => partOf(decisions[i]))))),
+      );
+      // Txns that lost a race (something changed between read and write) are decided again
+      // (alone, after the first retry, so one hot key cannot keep failing the whole batch).
+      const retry: typeof todo = [];
+      txns.forEach((members, t) => {
+        for (const i of members) {
+          if (!outcomes[t].succeeded) {
+            retry.push(todo[i]);
+            continue;
+          }
+          results.set(todo[i].index, decisions[i].result);
+          const finished = decisions[i].finished;
+          if (finished) this.finished.next(finished);
+        }
+      });
+      if (retry.length === 0) return;
       if (attempt >= ATTEMPTS) {
         throw new Error(`reports of worker ${workerId} kept racing other writes; retry them`);
       }
@@ -205,6 +227,10 @@ function resolveFolds(folded: Map<number, number>): [number, number][] {
     while (folded.has(target)) target = folded.get(target)!;
     return [index, target];
   });
+}
+
+function partOf(decision: Decision): TxnPart {
+  return { compare: decision.compare ?? [], success: decision.ops ?? [] };
 }
 
 function notFound(report: ExecutionReport): Decision {
