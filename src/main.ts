@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { ConfigError, configHelp, loadConfig } from './config/forest.config';
+import { createForestAdapter, FOREST_NEST_OPTIONS } from './http/http-server';
 import { PluginLoadError } from './plugins/plugin.errors';
 
 async function bootstrap(): Promise<void> {
@@ -23,8 +24,8 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: config.httpBodyLimit, forceCloseConnections: true }),
-    { bufferLogs: true },
+    createForestAdapter(config),
+    { ...FOREST_NEST_OPTIONS, bufferLogs: true },
   );
   configureApp(app);
   await app.listen(config.httpPort, config.httpHost);

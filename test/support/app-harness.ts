@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Type } from '@nestjs/common';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { ForestConfig, loadConfig } from '../../src/config/forest.config';
+import { createForestAdapter, FOREST_NEST_OPTIONS } from '../../src/http/http-server';
 
 export type StoreKind = 'embedded' | 'etcd';
 
@@ -45,10 +46,10 @@ export async function startTestApp(options: {
       imports: [AppModule.forRoot(config)],
       controllers: options.controllers ?? [],
     }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(
-      new FastifyAdapter({ bodyLimit: config.httpBodyLimit, forceCloseConnections: true }),
-      { logger: false },
-    );
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createForestAdapter(config), {
+      ...FOREST_NEST_OPTIONS,
+      logger: false,
+    });
     configureApp(app);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
