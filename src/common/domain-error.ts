@@ -28,3 +28,10 @@ export class ValidationFailedError extends DomainError {
     super('invalid', 'VALIDATION_FAILED', message, details);
   }
 }
+
+/**
+ * Seconds a client should wait before retrying a 503 (the `Retry-After` header):
+ * ForestExceptionFilter sends it with every 503, unless the error carries its own
+ * `retryAfterS`.
+ */
+export const DEFAULT_RETRY_AFTER_S = 2;

@@ -1,12 +1,26 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** TLS for the client URL: etcd serves https and requires a client certificate. */
+export interface EtcdTlsOptions {
+  /** CA that signed both the server and the client certificates. */
+  caFile: string;
+  /** Server certificate (SAN 127.0.0.1) and key. */
+  certFile: string;
+  keyFile: string;
+  /** A client certificate and key the harness itself uses (health checks). */
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
 /**
  * A real etcd (Debian's `etcd-server`) for tests: free loopback ports, a temp data dir,
  * started and stopped by pid. Every etcd-backed suite uses this; nothing hard-codes a port.
+ * With `tls` it serves https on the client port with `--client-cert-auth`.
  */
 export class EtcdHarness {
   private process?: ChildProcess;
@@ -16,15 +30,16 @@ export class EtcdHarness {
   private constructor(
     readonly clientPort: number,
     readonly peerPort: number,
+    readonly tls?: EtcdTlsOptions,
   ) {
     removeOnExit.add(this.dataDir);
   }
 
   /** Picks two free ports and starts etcd on them; resolves once it reports healthy. */
-  static async start(): Promise<EtcdHarness> {
+  static async start(options: { tls?: EtcdTlsOptions } = {}): Promise<EtcdHarness> {
     assertEtcdInstalled();
     for (let attempt = 1; ; attempt++) {
-      const harness = new EtcdHarness(await freePort(), await freePort());
+      const harness = new EtcdHarness(await freePort(), await freePort(), options.tls);
       try {
         await harness.startProcess();
         return harness;
@@ -38,6 +53,11 @@ export class EtcdHarness {
 
   get endpoint(): string {
     return `127.0.0.1:${this.clientPort}`;
+  }
+
+  /** The client URL with its scheme: `https://127.0.0.1:port` with TLS. */
+  get url(): string {
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.clientPort}`;
   }
 
   get pid(): number | undefined {
@@ -74,8 +94,16 @@ export class EtcdHarness {
   }
 
   private async startProcess(): Promise<void> {
-    const client = `http://127.0.0.1:${this.clientPort}`;
+    const client = this.url;
     const peer = `http://127.0.0.1:${this.peerPort}`;
+    const tls = this.tls
+      ? [
+          `--cert-file=${this.tls.certFile}`,
+          `--key-file=${this.tls.keyFile}`,
+          `--trusted-ca-file=${this.tls.caFile}`,
+          '--client-cert-auth',
+        ]
+      : [];
     const child = spawn(
       'etcd',
       [
@@ -88,6 +116,7 @@ export class EtcdHarness {
         `--initial-cluster=forest-test=${peer}`,
         '--log-level=error',
         '--logger=zap',
+        ...tls,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -107,9 +136,7 @@ export class EtcdHarness {
         throw new Error(`etcd exited with code ${child.exitCode}: ${this.stderrTail}`);
       }
       try {
-        const response = await fetch(`http://127.0.0.1:${this.clientPort}/health`);
-        const body = (await response.json()) as { health?: string };
-        if (body.health === 'true') return;
+        if ((await this.health()) === 'true') return;
       } catch {
         // not listening yet
       }
@@ -117,6 +144,133 @@ export class EtcdHarness {
     }
     throw new Error(`etcd did not become healthy within 20 s: ${this.stderrTail}`);
   }
+
+  /** etcd's /health answer (`"true"` when healthy); over https with the client certificate. */
+  private async health(): Promise<string | undefined> {
+    if (!this.tls) {
+      const response = await fetch(`${this.url}/health`);
+      return ((await response.json()) as { health?: string }).health;
+    }
+    const { caFile, clientCertFile, clientKeyFile } = this.tls;
+    const text = await new Promise<string>((resolve, reject) => {
+      const call = request(
+        `${this.url}/health`,
+        {
+          ca: readFileSync(caFile),
+          cert: readFileSync(clientCertFile),
+          key: readFileSync(clientKeyFile),
+          // The server certificate names localhost too; an IP as TLS server name is deprecated.
+          servername: 'localhost',
+          timeout: 2000,
+        },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve(body));
+          response.on('error', reject);
+        },
+      );
+      call.on('error', reject);
+      call.on('timeout', () => call.destroy(new Error('timeout')));
+      call.end();
+    });
+    return (JSON.parse(text) as { health?: string }).health;
+  }
+}
+
+/** Files of a throw-away PKI made by `makeTestCertificates`. */
+export interface TestCertificates {
+  dir: string;
+  caFile: string;
+  /** Server certificate for 127.0.0.1 / localhost. */
+  serverCertFile: string;
+  serverKeyFile: string;
+  /** Client certificate (CN forest-client) for mutual TLS. */
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+/**
+ * A CA, a server certificate (SAN IP:127.0.0.1, DNS:localhost) and a client certificate,
+ * made with the `openssl` command in a new temp dir (removed at exit, or by the caller).
+ * The client's CN is no etcd user, so etcd never authenticates a call by certificate alone.
+ */
+export function makeTestCertificates(): TestCertificates {
+  const probe = spawnSync('openssl', ['version']);
+  if (probe.error || probe.status !== 0) {
+    throw new Error('the `openssl` command is missing: install it (`apt-get install -y openssl`)');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'forest-certs-'));
+  removeOnExit.add(dir);
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=forest-test-ca',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+  );
+  const issue = (name: string, cn: string, extensions: string) => {
+    writeFileSync(file(`${name}.ext`), extensions);
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.csr`),
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      file(`${name}.ext`),
+      '-out',
+      file(`${name}.crt`),
+    );
+  };
+  issue(
+    'server',
+    '127.0.0.1',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
+  );
+  issue('client', 'forest-client', 'extendedKeyUsage=clientAuth\n');
+  return {
+    dir,
+    caFile: file('ca.crt'),
+    serverCertFile: file('server.crt'),
+    serverKeyFile: file('server.key'),
+    clientCertFile: file('client.crt'),
+    clientKeyFile: file('client.key'),
+  };
+}
+
+/** Removes a directory made by makeTestCertificates. */
+export function removeTestCertificates(certificates: TestCertificates): void {
+  rmSync(certificates.dir, { recursive: true, force: true });
+  removeOnExit.delete(certificates.dir);
 }
 
 /** Children still alive when the jest worker exits are killed, so a failed test leaks nothing. */

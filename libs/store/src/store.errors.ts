@@ -35,8 +35,18 @@ export class StoreClosedError extends StoreError {
   }
 }
 
-/** The store did not answer (down, partitioned, deadline passed). Safe to retry later. */
+/**
+ * The store did not answer (down, partitioned, deadline passed, the client's circuit
+ * breaker open, too many requests). Safe to retry later.
+ */
 export class StoreUnavailableError extends StoreError {}
 
 /** A request the store rejects as malformed (empty key, too many txn ops, bad TTL...). */
 export class StoreRequestError extends StoreError {}
+
+/**
+ * The store refused this client's credentials or permissions (etcd authentication failed,
+ * permission denied, client certificate rejected). Retrying does not help until the
+ * configuration (FOREST_ETCD_USERNAME / _PASSWORD, the certificates) or etcd's roles change.
+ */
+export class StoreAccessDeniedError extends StoreError {}

@@ -1,17 +1,6 @@
-import {
-  CompareResult,
-  CompareTarget,
-  GRPCCancelledError,
-  GRPCDeadlineExceededError,
-  GRPCUnavailableError,
-  ICompare,
-  IKeyValue,
-  IRequestOp,
-  IResponseOp,
-} from 'etcd3';
+import { CompareResult, CompareTarget, ICompare, IKeyValue, IRequestOp, IResponseOp } from 'etcd3';
 import { prefixRangeEnd } from '../keys';
 import { Compare, KeyValue, TxnOp, TxnOpResult } from '../store.port';
-import { StoreError, StoreRequestError, StoreUnavailableError } from '../store.errors';
 
 /** Translates between the port's relative string keys and etcd's prefixed byte keys. */
 export class EtcdKeyCodec {
@@ -109,30 +98,3 @@ const COMPARE_RESULTS = {
   '<': CompareResult.Less,
   '>': CompareResult.Greater,
 } as const;
-
-/** Maps etcd3/gRPC errors onto the port's errors, so callers never import etcd3. */
-export function toStoreError(error: unknown): Error {
-  if (error instanceof StoreError) return error;
-  if (
-    error instanceof GRPCUnavailableError ||
-    error instanceof GRPCDeadlineExceededError ||
-    error instanceof GRPCCancelledError
-  ) {
-    return new StoreUnavailableError(`etcd unavailable: ${error.message}`, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  for (const pattern of REQUEST_ERRORS) {
-    if (pattern.test(message)) return new StoreRequestError(message, { cause: error });
-  }
-  return error instanceof Error ? error : new StoreError(message);
-}
-
-/** etcd rejections caused by the request itself: retrying the same request cannot succeed. */
-const REQUEST_ERRORS = [
-  /requested lease not found/,
-  /too many operations in txn request/,
-  /duplicate key given in txn request/,
-  /key is not provided/,
-  /request is too large/,
-  /lease TTL/i,
-];

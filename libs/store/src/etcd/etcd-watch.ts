@@ -1,7 +1,8 @@
 import { Etcd3, IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
 import { StoreClosedError, StoreCompactedError } from '../store.errors';
 import { Watch, WatchEvent, WatchHandlers } from '../store.port';
-import { EtcdKeyCodec, toStoreError } from './etcd-codec';
+import { EtcdKeyCodec } from './etcd-codec';
+import { toStoreError } from './etcd-errors';
 
 export interface WatchLogger {
   warn(message: string): void;

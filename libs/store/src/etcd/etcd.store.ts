@@ -1,6 +1,12 @@
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { CallContext, Etcd3, IOptions, isRecoverableError } from 'etcd3';
-import { LeaseNotFoundError, StoreClosedError, StoreRequestError } from '../store.errors';
+import {
+  LeaseNotFoundError,
+  StoreClosedError,
+  StoreError,
+  StoreRequestError,
+  StoreUnavailableError,
+} from '../store.errors';
 import {
   CoordinationStore,
   KeyValue,
@@ -15,7 +21,8 @@ import {
   WatchHandlers,
   WatchOptions,
 } from '../store.port';
-import { EtcdKeyCodec, toStoreError } from './etcd-codec';
+import { EtcdKeyCodec } from './etcd-codec';
+import { toStoreError } from './etcd-errors';
 import { EtcdCompactor } from './etcd-compactor';
 import { EtcdWatch, WatchLogger } from './etcd-watch';
 
@@ -25,7 +32,11 @@ export interface EtcdStoreOptions {
   prefix: string;
   /** Deadline for one unary call (range, put, txn, lease...). */
   requestTimeoutMs?: number;
-  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  /**
+   * TLS: `ca` verifies the server (absent: the system's roots); `cert` + `key` are the
+   * client certificate for mutual TLS. An `https://` endpoint turns TLS on by itself.
+   */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   auth?: { username: string; password: string };
   /**
    * Compact history older than this, checked once per interval, so the database does not
@@ -46,9 +57,12 @@ export class EtcdStore implements CoordinationStore {
   private readonly compactor?: EtcdCompactor;
   private readonly logger: WatchLogger;
   private closed = false;
+  private readonly tls: boolean;
 
   constructor(options: EtcdStoreOptions) {
     this.codec = new EtcdKeyCodec(options.prefix);
+    this.tls =
+      options.tls !== undefined || options.endpoints.some((host) => host.startsWith('https://'));
     this.logger = options.logger ?? silentLogger;
     this.client = new Etcd3(clientOptions(options));
     if (options.compactionIntervalMs) {
@@ -169,7 +183,7 @@ export class EtcdStore implements CoordinationStore {
         stream.end();
       }
     } catch (error) {
-      throw toStoreError(error);
+      throw this.translate(error);
     }
   }
 
@@ -224,8 +238,30 @@ export class EtcdStore implements CoordinationStore {
     try {
       return await operation();
     } catch (error) {
-      throw toStoreError(error);
+      throw this.translate(error);
     }
+  }
+
+  /**
+   * The port's error for an etcd3 error. Over TLS, "no connection established" is most
+   * often a refused handshake (no or wrong client certificate, a CA that did not sign the
+   * server's certificate); gRPC does not say so, so the message does.
+   */
+  private translate(error: unknown): StoreError {
+    const translated = toStoreError(error);
+    if (
+      this.tls &&
+      translated instanceof StoreUnavailableError &&
+      /No connection established/i.test(translated.message)
+    ) {
+      return new StoreUnavailableError(
+        `${translated.message} (over TLS: if etcd is up, the handshake may have failed: does ` +
+          'etcd require a client certificate (FOREST_ETCD_CERT_FILE / FOREST_ETCD_KEY_FILE), and ' +
+          'did FOREST_ETCD_CA_FILE sign its server certificate?)',
+        { cause: translated.cause },
+      );
+    }
+    return translated;
   }
 }
 
@@ -235,7 +271,9 @@ function clientOptions(options: EtcdStoreOptions): IOptions {
     hosts: options.endpoints,
     credentials: options.tls
       ? {
-          rootCertificate: options.tls.ca,
+          // etcd3 types the CA as required, but passes it to grpc's createSsl, which takes
+          // none for "the system's roots" (a server certificate from a public CA).
+          rootCertificate: options.tls.ca as Buffer,
           certChain: options.tls.cert,
           privateKey: options.tls.key,
         }
