@@ -9,6 +9,9 @@ import { DemoJobs } from './demo.jobs';
       nodes: (process.env.FOREST_NODES ?? 'http://127.0.0.1:2856').split(','),
       group: process.env.FOREST_GROUP ?? 'demo',
       concurrency: 4,
+      // Nodes with FOREST_AUTH=on: a worker token of the group (sent on registration only).
+      // Unset: none, for a node with auth off.
+      token: process.env.FOREST_WORKER_TOKEN,
     }),
   ],
   providers: [DemoJobs],

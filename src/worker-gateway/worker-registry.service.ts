@@ -12,11 +12,14 @@ import { GroupNotFoundError } from '../job/job.errors';
 import { InjectStore } from '../store/store.tokens';
 import { heldAbortNotices, InboxLookup } from './held-executions';
 import { WorkerNotFoundError } from './worker.errors';
+import { leaseOf, newSessionSecret, newWorkerId } from './worker-sessions.service';
 
 /**
  * Worker presence: a worker is live while its lease is. The lease id is the last part of
  * the worker id, so any node can keep any worker's lease alive from the id alone, and a
- * worker can heartbeat through whichever node answers.
+ * worker can heartbeat through whichever node answers. The id's middle part is random, and
+ * registration returns a session secret (the record keeps its SHA-256) that every later
+ * call must carry: WorkerSessions checks it before any of the methods below is called.
  */
 @Injectable()
 export class WorkerRegistry {
@@ -30,7 +33,8 @@ export class WorkerRegistry {
       throw new GroupNotFoundError(request.group);
     }
     const lease = await this.store.grantLease(this.config.workerTtlS);
-    const workerId = `${hostSlug(request.host)}-${lease.id}`;
+    const workerId = newWorkerId(request.host, lease.id);
+    const session = newSessionSecret();
     const record: WorkerRecord = {
       id: workerId,
       group: request.group,
@@ -42,6 +46,7 @@ export class WorkerRegistry {
       registeredAt: new Date().toISOString(),
       node: this.config.nodeId,
       lease: lease.id,
+      sessionSecretSha256: session.sha256,
     };
     try {
       await this.store.put(Keyspace.worker(request.group, workerId), JSON.stringify(record), {
@@ -53,6 +58,7 @@ export class WorkerRegistry {
     }
     return {
       workerId,
+      sessionSecret: session.secret,
       group: request.group,
       leaseTtlS: lease.ttlSeconds,
       heartbeatIntervalMs: Math.floor((lease.ttlSeconds * 1000) / 3),
@@ -120,18 +126,4 @@ export class WorkerRegistry {
     const prefix = group ? Keyspace.groupWorkers(group) : Keyspace.workers;
     return (await rangeAll(this.store, prefix)).map((kv) => JSON.parse(kv.value) as WorkerRecord);
   }
-}
-
-/** A key-segment-safe prefix from the worker's host name, for readable worker ids. */
-function hostSlug(host: string): string {
-  const slug = host
-    .replace(/[^A-Za-z0-9.]+/g, '-')
-    .replace(/^[-.]+|[-.]+$/g, '')
-    .slice(0, 40);
-  return slug || 'worker';
-}
-
-function leaseOf(workerId: string): string | undefined {
-  const lease = workerId.slice(workerId.lastIndexOf('-') + 1);
-  return /^\d+$/.test(lease) ? lease : undefined;
 }

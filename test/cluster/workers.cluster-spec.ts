@@ -73,10 +73,18 @@ describe('workers as processes against the service on etcd', () => {
     return JSON.parse(text) as T;
   }
 
-  function rawApi(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+  function rawApi(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    bearer?: string,
+  ): Promise<Response> {
     return fetch(`${node.baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(5000),
     });
@@ -314,18 +322,21 @@ describe('workers as processes against the service on etcd', () => {
       ]);
       expect(b.starts.map((s) => s.id).sort()).toEqual([...unstartedIds].sort());
 
-      // A report from the dead worker, arriving late, changes nothing: 409.
+      // A report under the dead worker's id, arriving late, changes nothing: without its
+      // session secret it is refused (401), and with any secret the node finds no such
+      // worker any more (404: its record went with its lease, so there is nothing to
+      // check a secret against).
       for (const [id, status] of [
         [unstartedIds[0], 'succeeded'],
         [runId, 'succeeded'],
       ]) {
-        const late = await rawApi(
-          'POST',
-          `/api/workers/kill/${a.workerId}/executions/${encodeURIComponent(id)}/report`,
-          { status },
-        );
-        expect(late.status).toBe(409);
-        expect(((await late.json()) as { code: string }).code).toBe('EXECUTION_NOT_YOURS');
+        const path = `/api/workers/kill/${a.workerId}/executions/${encodeURIComponent(id)}/report`;
+        const anonymous = await rawApi('POST', path, { status });
+        expect(anonymous.status).toBe(401);
+        expect(((await anonymous.json()) as { code: string }).code).toBe('WORKER_UNAUTHENTICATED');
+        const late = await rawApi('POST', path, { status }, 'the-dead-worker-s-session-secret');
+        expect(late.status).toBe(404);
+        expect(((await late.json()) as { code: string }).code).toBe('WORKER_NOT_FOUND');
       }
       expect((await getExecution(unstartedIds[0])).status).toBe('succeeded');
       expect((await getExecution(runId)).status).toBe('lost');

@@ -12,7 +12,8 @@ import { sleep } from '../support/wait';
 
 /**
  * The worker protocol over HTTP, driven by hand (no SDK) against one embedded node, which
- * is also the leader that fires and dispatches.
+ * is also the leader that fires and dispatches. Calls under a worker id carry the session
+ * secret its registration returned (worker-impersonation.e2e-spec.ts covers refusals).
  */
 describe('worker protocol', () => {
   let node: TestApp;
@@ -32,8 +33,15 @@ describe('worker protocol', () => {
     await node?.close();
   });
 
-  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
-    node.app.inject({ method, url, payload });
+  /** Session secrets by worker id, from registration: sent on every call under that id. */
+  const secrets = new Map<string, string>();
+
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) => {
+    const workerId = /^\/api\/workers\/[^/]+\/([^/?]+)/.exec(url)?.[1];
+    const secret = workerId === undefined ? undefined : secrets.get(workerId);
+    const headers = secret === undefined ? {} : { authorization: `Bearer ${secret}` };
+    return node.app.inject({ method, url, payload, headers });
+  };
 
   async function newGroup(): Promise<string> {
     const name = `g${++group}`;
@@ -63,7 +71,9 @@ describe('worker protocol', () => {
       ...extra,
     });
     expect(response.statusCode).toBe(201);
-    return response.json<RegisterWorkerResponse>();
+    const registered = response.json<RegisterWorkerResponse>();
+    secrets.set(registered.workerId, registered.sessionSecret);
+    return registered;
   }
 
   async function poll(g: string, workerId: string, query = 'waitMs=0'): Promise<PollResponse> {
@@ -227,7 +237,7 @@ describe('worker protocol', () => {
     );
   });
 
-  it('moves unstarted work off a worker that leaves, marks its running work lost, refuses its late reports', async () => {
+  it('moves unstarted work off a worker that leaves, marks its running work lost, refuses its late calls', async () => {
     const g = await newGroup();
     const a = await register(g, { capacity: 2 });
     await job(g, `${g}-a`);
@@ -244,8 +254,10 @@ describe('worker protocol', () => {
     const lost = await execution(running.executionId);
     expect(lost.status).toBe('lost');
     expect(lost.error).toMatch(a.workerId);
+    // Its own secret no longer opens anything: the worker is gone (register again).
     const late = await report(g, a.workerId, unstarted.executionId, { status: 'running' });
-    expect(late.statusCode).toBe(409);
+    expect(late.statusCode).toBe(404);
+    expect(late.json()).toMatchObject({ code: 'WORKER_NOT_FOUND' });
     expect((await execution(unstarted.executionId)).worker).toBe(b.workerId);
     expect((await call('POST', `/api/workers/${g}/${a.workerId}/heartbeat`)).statusCode).toBe(404);
   });

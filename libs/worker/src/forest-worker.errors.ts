@@ -79,3 +79,17 @@ export function isWorkerNotFound(error: unknown): error is ForestNodeError {
     error instanceof ForestNodeError && error.status === 404 && error.code === 'WORKER_NOT_FOUND'
   );
 }
+
+/**
+ * True when the node will not take calls under this worker id any more, so the worker must
+ * register again (new id, new session secret): its lease is gone (404 WORKER_NOT_FOUND), or
+ * the node refuses its session secret (401 WORKER_UNAUTHENTICATED, 403 WORKER_FORBIDDEN).
+ */
+export function isWorkerSessionLost(error: unknown): error is ForestNodeError {
+  return (
+    isWorkerNotFound(error) ||
+    (error instanceof ForestNodeError &&
+      ((error.status === 401 && error.code === 'WORKER_UNAUTHENTICATED') ||
+        (error.status === 403 && error.code === 'WORKER_FORBIDDEN')))
+  );
+}

@@ -399,11 +399,9 @@ describe('ForestWorker', () => {
     release();
     await node.waitFor(() => worker.status.droppedReports === 1, 'the refused report');
     expect(worker.status).toMatchObject({ workerId: 'w2', registrations: 2, pendingReports: 0 });
-    expect(node.requests).toContainEqual({
-      method: 'POST',
-      path: '/api/workers/g/w1/reports',
-      status: 404,
-    });
+    expect(node.requests).toContainEqual(
+      expect.objectContaining({ method: 'POST', path: '/api/workers/g/w1/reports', status: 404 }),
+    );
     expect(logger.lines.some((l) => /report succeeded .* dropped \(conflict/.test(l))).toBe(true);
   });
 
@@ -938,6 +936,170 @@ describe('ForestWorker', () => {
       other.register('a', () => 1);
       expect(() => other.register('a', () => 2)).toThrow('target "a" already has a handler');
       expect(() => other.register('bad target', () => 2)).toThrow(/"bad target" is not allowed/);
+    });
+  });
+
+  describe('credentials', () => {
+    const TOKEN = 'fw_worker-token-for-group-g_0123456789abcdef';
+    let savedEnv: string | undefined;
+
+    beforeEach(() => {
+      savedEnv = process.env.FOREST_WORKER_TOKEN;
+      delete process.env.FOREST_WORKER_TOKEN;
+    });
+
+    afterEach(() => {
+      if (savedEnv === undefined) delete process.env.FOREST_WORKER_TOKEN;
+      else process.env.FOREST_WORKER_TOKEN = savedEnv;
+    });
+
+    /** The bearer each request carried, as `METHOD path -> bearer`. */
+    function bearers(node: FakeNode): { call: string; bearer: string | undefined }[] {
+      return node.requests.map((r) => ({ call: `${r.method} ${r.path}`, bearer: r.bearer }));
+    }
+
+    it('sends the token on registration only, and the session secret on every later call', async () => {
+      const node = await fakeNode({ token: TOKEN, heartbeatIntervalMs: 50 });
+      const logger = new CapturingLogger();
+      const worker = newWorker({
+        nodes: [node.url],
+        token: TOKEN,
+        logger,
+        handlers: { t: () => 'ok' },
+      });
+      await worker.start();
+      const a = node.assign({ target: 't' });
+      await finished(node, a.executionId);
+      await node.waitFor(() => (node.workers.get('w1')?.heartbeats ?? 0) >= 2, 'heartbeats');
+      const secret = node.workers.get('w1')!.secret;
+      await worker.stop();
+
+      const calls = bearers(node);
+      expect(calls[0]).toEqual({ call: 'POST /api/workers', bearer: TOKEN });
+      const later = calls.slice(1);
+      for (const kind of ['heartbeat', 'assignments', 'reports']) {
+        expect(later.some((c) => c.call.endsWith(`/w1/${kind}`))).toBe(true);
+      }
+      expect(later.some((c) => c.call === 'DELETE /api/workers/g/w1')).toBe(true);
+      expect(later.every((c) => c.bearer === secret)).toBe(true);
+      expect(node.requests.every((r) => r.status < 400)).toBe(true);
+      // Neither the token nor the secret reaches the worker's own log.
+      expect(logger.lines.join('\n')).not.toContain(TOKEN);
+      expect(logger.lines.join('\n')).not.toContain(secret);
+    });
+
+    it('takes the token from FOREST_WORKER_TOKEN when the option is absent; the option wins', async () => {
+      process.env.FOREST_WORKER_TOKEN = TOKEN;
+      const node = await fakeNode({ token: TOKEN });
+      const fromEnv = newWorker({ nodes: [node.url], handlers: { t: () => 'ok' } });
+      await fromEnv.start();
+      expect(node.requests[0]).toMatchObject({ path: '/api/workers', status: 201, bearer: TOKEN });
+
+      const other = await fakeNode();
+      const explicit = newWorker({
+        nodes: [other.url],
+        token: 'another-token',
+        handlers: { t: () => 'ok' },
+      });
+      await explicit.start();
+      expect(other.requests[0]).toMatchObject({ path: '/api/workers', bearer: 'another-token' });
+
+      // Unset (or empty) and no option: no token at all (FOREST_AUTH=off).
+      process.env.FOREST_WORKER_TOKEN = '';
+      const third = await fakeNode();
+      const none = newWorker({ nodes: [third.url], handlers: { t: () => 'ok' } });
+      await none.start();
+      expect(third.requests[0]).toMatchObject({ path: '/api/workers', bearer: undefined });
+    });
+
+    it('keeps retrying a registration the node refuses (no or wrong token), logging an error', async () => {
+      const node = await fakeNode({ token: TOKEN });
+      const logger = new CapturingLogger();
+      const worker = newWorker({ nodes: [node.url], logger, handlers: { t: () => 'ok' } });
+      const started = worker.start();
+      await node.waitFor(() => node.requests.length >= 2, 'two refused registrations');
+      expect(node.requests[0]).toMatchObject({ status: 401, bearer: undefined });
+      expect(worker.status).toMatchObject({ state: 'starting', workerId: undefined });
+      expect(logger.lines.some((l) => /^error .*registration .* 401 UNAUTHORIZED/.test(l))).toBe(
+        true,
+      );
+      await worker.stop();
+      await started;
+
+      const wrong = newWorker({
+        nodes: [node.url],
+        token: 'not-the-token',
+        handlers: { t: () => 1 },
+      });
+      const wrongStarted = wrong.start();
+      await node.waitFor(() => node.requests.some((r) => r.status === 403), 'a 403');
+      expect(wrong.status.registrations).toBe(0);
+      await wrong.stop();
+      await wrongStarted;
+    });
+
+    it('uses the new session secret after registering again; the old one is never sent again', async () => {
+      const node = await fakeNode({ heartbeatIntervalMs: 50 });
+      const worker = newWorker({ nodes: [node.url], handlers: { t: () => 'ok' } });
+      await worker.start();
+      const first = node.workers.get('w1')!.secret;
+      await node.waitFor(() => node.polls.length >= 1, 'the first poll');
+      node.expireWorker('w1');
+      await node.waitFor(() => worker.status.workerId === 'w2', 'the second registration');
+      const second = node.workers.get('w2')!.secret;
+      expect(second).not.toBe(first);
+      const since = node.requests.length;
+      const a = node.assign({ target: 't', workerId: 'w2' });
+      await finished(node, a.executionId);
+      await node.waitFor(() => (node.workers.get('w2')?.heartbeats ?? 0) >= 2, 'heartbeats');
+      const after = node.requests.slice(since).filter((r) => r.path.includes('/w2'));
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.every((r) => r.bearer === second && r.status < 400)).toBe(true);
+      expect(node.requests.slice(since).some((r) => r.bearer === first)).toBe(false);
+    });
+
+    it('registers again when the node refuses its session (403 WORKER_FORBIDDEN), as for a lost lease', async () => {
+      const node = await fakeNode({ heartbeatIntervalMs: 50 });
+      const logger = new CapturingLogger();
+      const worker = newWorker({ nodes: [node.url], logger, handlers: { t: () => 'ok' } });
+      await worker.start();
+      node.forgetSession('w1');
+      await node.waitFor(() => worker.status.workerId === 'w2', 'the second registration');
+      expect(
+        node.requests.some((r) => r.path.startsWith('/api/workers/g/w1') && r.status === 403),
+      ).toBe(true);
+      expect(logger.lines.some((l) => /^error .*refused the session of worker=w1/.test(l))).toBe(
+        true,
+      );
+      const a = node.assign({ target: 't', workerId: 'w2' });
+      await finished(node, a.executionId);
+      expect(execution(node, a.executionId).status).toBe('succeeded');
+    });
+
+    it('refuses a token that cannot go into a header, without showing it', () => {
+      for (const token of ['with space', 'line\nbreak', 'x'.repeat(4097), 42]) {
+        let message = '';
+        try {
+          newWorker({
+            nodes: ['http://127.0.0.1:1'],
+            token: token as string,
+            handlers: { t: () => 1 },
+          });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ForestWorkerConfigError);
+          message = (error as Error).message;
+        }
+        expect(message).toMatch(/token: expected 1-4096 visible ASCII/);
+        if (typeof token === 'string') expect(message).not.toContain(token);
+      }
+      process.env.FOREST_WORKER_TOKEN = 'bad token';
+      expect(() => newWorker({ nodes: ['http://127.0.0.1:1'], handlers: { t: () => 1 } })).toThrow(
+        /FOREST_WORKER_TOKEN: expected/,
+      );
+      // '' means no token, whatever the environment says.
+      expect(() =>
+        newWorker({ nodes: ['http://127.0.0.1:1'], token: '', handlers: { t: () => 1 } }),
+      ).not.toThrow();
     });
   });
 });

@@ -23,6 +23,7 @@ import {
   ForestWorkerConfigError,
   WorkerStoppingError,
   isWorkerNotFound,
+  isWorkerSessionLost,
 } from './forest-worker.errors';
 import type {
   ForestJobContext,
@@ -68,6 +69,8 @@ interface ResolvedOptions {
   retryInitialMs: number;
   retryMaxMs: number;
   host: string;
+  /** Sent on registration only; undefined: none (FOREST_AUTH=off). */
+  token: string | undefined;
   /** Undefined: max(1000, 20 % of the lease TTL). */
   leaseMarginMs: number | undefined;
 }
@@ -111,6 +114,11 @@ export class ForestWorker {
 
   private state: ForestWorkerState = 'idle';
   private workerId: string | undefined;
+  /**
+   * The session secret the registration of `workerId` returned: every call under that id
+   * carries it. A new registration replaces it (a node that sent none gets no header).
+   */
+  private session: { workerId: string; secret: string | undefined } | undefined;
   private heartbeatIntervalMs = 10_000;
   private revision = 0;
   private registrations = 0;
@@ -249,6 +257,11 @@ export class ForestWorker {
     return `/api/workers/${encodeURIComponent(this.options.group)}/${encodeURIComponent(workerId)}`;
   }
 
+  /** The session secret of `workerId` (sent as its bearer), if it is the current session's. */
+  private secretOf(workerId: string): string | undefined {
+    return this.session?.workerId === workerId ? this.session.secret : undefined;
+  }
+
   /** One registration at a time; everyone who needs a worker id waits for the same one. */
   private ensureRegistered(): Promise<boolean> {
     this.registering ??= this.registerWithRetry().finally(() => {
@@ -259,6 +272,7 @@ export class ForestWorker {
 
   private async registerWithRetry(): Promise<boolean> {
     this.workerId = undefined;
+    this.session = undefined;
     this.revision = 0;
     this.leaseConfirmedUntil = -Infinity;
     const body: RegisterWorkerRequest = {
@@ -276,11 +290,17 @@ export class ForestWorker {
         const answer = await this.client.request<RegisterWorkerResponse>('POST', '/api/workers', {
           body,
           signal: this.lifecycle.signal,
+          bearer: this.options.token,
         });
         if (typeof answer?.workerId !== 'string' || answer.workerId.length === 0) {
           throw new Error('the node answered without a worker id');
         }
+        const secret = answer.sessionSecret;
+        if (secret !== undefined && (typeof secret !== 'string' || !isHeaderToken(secret))) {
+          throw new Error('the node answered with a malformed session secret');
+        }
         this.workerId = answer.workerId;
+        this.session = { workerId: answer.workerId, secret };
         this.heartbeatIntervalMs = heartbeatInterval(answer);
         this.registrations++;
         this.confirmLease(sentAt, answer.leaseTtlS);
@@ -328,10 +348,20 @@ export class ForestWorker {
     if (this.registering) return this.registering;
     if (this.state !== 'running') return Promise.resolve(false);
     if (lostId !== this.workerId) return Promise.resolve(true);
-    this.logger.warn(
-      `forest worker: worker=${lostId} lost its lease (${error.request} -> ` +
-        `${error.code}); registering again`,
-    );
+    if (error.code === 'WORKER_NOT_FOUND') {
+      this.logger.warn(
+        `forest worker: worker=${lostId} lost its lease (${error.request} -> ` +
+          `${error.code}); registering again`,
+      );
+    } else {
+      // The worker always sends its secret: a proxy that drops the Authorization header,
+      // or a node that lost track of the session. A new registration brings a new one.
+      this.logger.error(
+        `forest worker: the node refused the session of worker=${lostId} (${error.request} -> ` +
+          `${error.status} ${error.code}); registering again (does a proxy between the worker ` +
+          'and the nodes drop the Authorization header?)',
+      );
+    }
     return this.ensureRegistered();
   }
 
@@ -373,7 +403,12 @@ export class ForestWorker {
       const answer = await this.client.request<Partial<HeartbeatResponse> | undefined>(
         'POST',
         `${this.workerPath(id)}/heartbeat`,
-        { body, timeoutMs, onAttempt: (node) => (answeredBy = node) },
+        {
+          body,
+          timeoutMs,
+          bearer: this.secretOf(id),
+          onAttempt: (node) => (answeredBy = node),
+        },
       );
       if (this.workerId !== id) return; // registered again meanwhile
       this.confirmLease(sentAt, answer?.leaseTtlS);
@@ -382,7 +417,7 @@ export class ForestWorker {
       }
       if (answeredBy !== undefined) this.followNode(answeredBy);
     } catch (error) {
-      if (isWorkerNotFound(error)) {
+      if (isWorkerSessionLost(error)) {
         await this.onWorkerLost(error, id);
       } else {
         this.logger.warn(`forest worker: heartbeat of worker=${id} failed: ${reasonText(error)}`);
@@ -509,6 +544,7 @@ export class ForestWorker {
             },
             signal: controller.signal,
             timeoutMs: this.options.pollWaitMs + this.options.requestTimeoutMs,
+            bearer: this.secretOf(id),
             onAttempt: (node) => (this.pollNode = node),
           },
         );
@@ -521,7 +557,7 @@ export class ForestWorker {
         // Re-registered (poll under the new id), or its node stopped answering (poll the
         // node the heartbeat reached).
         if (controller.signal.aborted) continue;
-        if (isWorkerNotFound(error)) {
+        if (isWorkerSessionLost(error)) {
           await this.onWorkerLost(error, id);
           continue;
         }
@@ -744,7 +780,7 @@ export class ForestWorker {
           return false;
         }
         problem = 'the node returned no outcome for it';
-      } else if (isWorkerNotFound(answer.error)) {
+      } else if (isWorkerSessionLost(answer.error)) {
         await this.onWorkerLost(answer.error, run.workerId); // revokes it
         return false;
       } else if (answer.error instanceof ForestNodeError) {
@@ -801,7 +837,7 @@ export class ForestWorker {
           const answer = await this.client.request<ReportBatchResponse>(
             'POST',
             `${this.workerPath(workerId)}/reports`,
-            { body: { reports } satisfies ReportBatchRequest },
+            { body: { reports } satisfies ReportBatchRequest, bearer: this.secretOf(workerId) },
           );
           const results = Array.isArray(answer?.results) ? answer.results : [];
           batch.forEach(({ settle }, i) => {
@@ -865,13 +901,13 @@ export class ForestWorker {
       const answer = await this.client.request<ReportBatchResponse>(
         'POST',
         `${this.workerPath(id)}/reports`,
-        { body },
+        { body, bearer: this.secretOf(id) },
       );
       return { results: answer?.results ?? [] };
     } catch (error) {
       // The lease is gone: register again and send under the new id; the node then says
       // which executions are still ours (the others come back as conflict / not_found).
-      if (!isWorkerNotFound(error) || lostLeases >= 3) throw error;
+      if (!isWorkerSessionLost(error) || lostLeases >= 3) throw error;
       if (!(await this.onWorkerLost(error, id))) {
         return { giveUp: 'the worker lost its lease while stopping' };
       }
@@ -965,7 +1001,7 @@ export class ForestWorker {
     const id = this.workerId;
     if (id === undefined) return;
     try {
-      await this.client.request('DELETE', this.workerPath(id));
+      await this.client.request('DELETE', this.workerPath(id), { bearer: this.secretOf(id) });
       this.logger.log(`forest worker: worker=${id} left group=${this.options.group}`);
     } catch (error) {
       if (!isWorkerNotFound(error)) {
@@ -973,6 +1009,7 @@ export class ForestWorker {
       }
     }
     this.workerId = undefined;
+    this.session = undefined;
   }
 }
 
@@ -1034,6 +1071,7 @@ function resolveOptions(options: ForestWorkerOptions): ResolvedOptions {
     retryInitialMs: integer('retry.initialMs', options?.retry?.initialMs, 1, 600_000, 250),
     retryMaxMs: integer('retry.maxMs', options?.retry?.maxMs, 1, 3_600_000, 10_000),
     host: options?.host ?? hostname(),
+    token: resolveToken(options?.token, problems),
     leaseMarginMs:
       options?.leaseMarginMs === undefined
         ? undefined
@@ -1043,6 +1081,29 @@ function resolveOptions(options: ForestWorkerOptions): ResolvedOptions {
     throw new ForestWorkerConfigError(`invalid ForestWorker options: ${problems.join('; ')}`);
   }
   return resolved;
+}
+
+/**
+ * The registration token: the option, else FOREST_WORKER_TOKEN (unset or empty: none). It
+ * goes into a header, so it must be visible ASCII without spaces; a problem never quotes it.
+ */
+function resolveToken(option: unknown, problems: string[]): string | undefined {
+  const fromEnv = option === undefined;
+  // '' (the option, or the variable): explicitly none.
+  const token = (fromEnv ? process.env.FOREST_WORKER_TOKEN : option) || undefined;
+  if (token === undefined) return undefined;
+  if (typeof token !== 'string' || !isHeaderToken(token)) {
+    problems.push(
+      `${fromEnv ? 'FOREST_WORKER_TOKEN' : 'token'}: expected 1-4096 visible ASCII characters ` +
+        'without spaces (the token itself is not shown)',
+    );
+    return undefined;
+  }
+  return token;
+}
+
+function isHeaderToken(value: string): boolean {
+  return /^[\x21-\x7e]{1,4096}$/.test(value);
 }
 
 /** Group and target names become store key segments on the node: `[A-Za-z0-9._-]{1,64}`, not `.`/`..`. */

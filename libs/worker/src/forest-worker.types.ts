@@ -85,6 +85,14 @@ export interface ForestWorkerOptions {
   /** Host name declared at registration. Default `os.hostname()`. */
   host?: string;
   /**
+   * The token that lets this worker register, sent as `Authorization: Bearer <token>` on
+   * registration only: a worker token of the group (or an admin token), needed when the
+   * nodes run with FOREST_AUTH=on. Default: the environment variable FOREST_WORKER_TOKEN
+   * (none when unset or empty); `''`: none, whatever the environment says. Later calls carry
+   * the session secret the registration returned instead (every registration gets a new one).
+   */
+  token?: string;
+  /**
    * Safety margin of the lease (ms). A handler starts at once only while the lease is
    * confirmed: until the last successful heartbeat's send time + the lease TTL − this
    * margin (on the monotonic clock). Past that (the process was frozen, heartbeats fail)

@@ -11,6 +11,8 @@ export interface NodeRequestOptions {
   signal?: AbortSignal;
   /** Time limit per node attempt (ms); default the client's request timeout. */
   timeoutMs?: number;
+  /** Sent as `Authorization: Bearer <bearer>` (the worker token, or the session secret). */
+  bearer?: string;
   /**
    * Called with each node's base URL as the request goes to it: the last call names the
    * node a pending request waits on, and the node that answered once it resolves.
@@ -75,7 +77,7 @@ export class NodeClient {
     node: string,
     method: HttpMethod,
     path: string,
-    { body, query, signal, timeoutMs = this.requestTimeoutMs }: NodeRequestOptions,
+    { body, query, signal, bearer, timeoutMs = this.requestTimeoutMs }: NodeRequestOptions,
   ): Promise<T> {
     if (signal?.aborted) throw abortReason(signal);
     const controller = new AbortController();
@@ -88,12 +90,12 @@ export class NodeClient {
     signal?.addEventListener('abort', onAbort, { once: true });
     const label = `${method} ${path}`;
     try {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
       const response = await fetch(node + path + queryString(query), {
         method,
-        headers:
-          body === undefined
-            ? { accept: 'application/json' }
-            : { accept: 'application/json', 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
       });

@@ -1,5 +1,5 @@
 import type { ExecutionReport, ReportOutcome, ReportResult } from '@forest/protocol';
-import { ForestNodeError } from './forest-worker.errors';
+import { ForestNodeError, isWorkerSessionLost } from './forest-worker.errors';
 import type { ForestWorkerLogger } from './forest-worker.types';
 import { reasonText } from './output-buffer';
 import { backoffDelay, sleep } from './timing';
@@ -213,8 +213,8 @@ export class ReportSender {
         ...batch.map((item) => ({ report: item.report, solo: item.solo || solo })),
       );
     };
-    // WORKER_NOT_FOUND gets here only when re-registering keeps failing; see send().
-    if (error instanceof ForestNodeError && error.code !== 'WORKER_NOT_FOUND') {
+    // A lost lease or refused session gets here only when re-registering keeps failing; see send().
+    if (!isWorkerSessionLost(error) && error instanceof ForestNodeError) {
       if (batch.length > 1) {
         // One bad report must not sink the others: send each alone to find it.
         requeue(true);

@@ -93,8 +93,18 @@ export class RegisterWorkerDto {
 }
 
 export class RegisterWorkerResponseDto {
-  @ApiProperty({ example: 'billing-7f9c-7587889923' })
+  @ApiProperty({
+    example: 'billing-7f9c-k3j5qz2m7xw4pd6a-7587889923',
+    description: '`{host}-{random}-{lease id}`: not guessable; the lease id comes last',
+  })
   workerId: string;
+  @ApiProperty({
+    example: 'q0V4p2m9fYt1zXk8bH3rL6sN5wE7cA0dJ2gU4iO9yTo',
+    description:
+      'Shown only in this answer: send it as `Authorization: Bearer <sessionSecret>` on every ' +
+      'later call of this worker (heartbeat, poll, reports, leave). The node keeps only its SHA-256.',
+  })
+  sessionSecret: string;
   @ApiProperty({ example: 'billing' })
   group: string;
   @ApiProperty({ example: 10, description: 'Silent this long, the worker is dead' })
@@ -189,6 +199,7 @@ export class WorkerDto {
   @ApiProperty({ example: { zone: 'eu-1' } }) labels: Record<string, string>;
   @ApiProperty() registeredAt: string;
   @ApiProperty({ description: 'The node it registered through' }) node: string;
+  @ApiPropertyOptional({ description: 'Set when it asked to leave' }) leavingAt?: string;
 }
 
 export class ListWorkersQueryDto {

@@ -163,6 +163,33 @@ describe('ForestWorkerModule', () => {
     expect(node.executions.get(a.executionId)?.output).toMatch(/report for may$/);
   });
 
+  it('passes `token` through to registration (a node with FOREST_AUTH=on)', async () => {
+    await node.close();
+    node = await FakeNode.start({ heartbeatIntervalMs: 100, token: 'module-token-0123456789' });
+    const testing = await boot(
+      [
+        ForestWorkerModule.forRoot({
+          nodes: [node.url],
+          group: 'g',
+          concurrency: 1,
+          pollWaitMs: 200,
+          token: 'module-token-0123456789',
+        }),
+      ],
+      [MailJobs],
+    );
+    await testing.init();
+    await node.waitFor(() => node.workers.size === 1, 'registration');
+    expect(node.requests[0]).toMatchObject({
+      path: '/api/workers',
+      status: 201,
+      bearer: 'module-token-0123456789',
+    });
+    const mail = node.assign({ target: 'send-mail' });
+    await finished(mail.executionId);
+    expect(node.executions.get(mail.executionId)?.status).toBe('succeeded');
+  });
+
   it('does not start a worker when no @ForestJob method exists', async () => {
     const testing = await boot(
       [ForestWorkerModule.forRoot({ nodes: [node.url], group: 'g', concurrency: 1 })],

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -19,6 +20,10 @@ import {
  * A scheduler node for the worker SDK's tests: the worker protocol's endpoints
  * (libs/protocol/src/worker-protocol.types.ts) over node:http with in-memory state, plus
  * knobs to assign work, expire leases, hold or fail requests. Not the real server.
+ *
+ * Like the real node it issues a session secret at registration and checks it on every
+ * later call (`Authorization: Bearer <secret>`): none is 401 WORKER_UNAUTHENTICATED, a wrong
+ * one 403 WORKER_FORBIDDEN; with `token` set, registration needs that bearer token.
  */
 
 export type FakeExecutionStatus =
@@ -41,12 +46,16 @@ export interface FakeExecution {
 export interface FakeWorker extends RegisterWorkerRequest {
   id: string;
   heartbeats: number;
+  /** The session secret its registration returned. */
+  secret: string;
 }
 
 export interface FakeRequest {
   method: string;
   path: string;
   status: number;
+  /** The bearer token or secret the request carried (`Authorization: Bearer …`). */
+  bearer: string | undefined;
 }
 
 export interface FakePoll {
@@ -67,6 +76,11 @@ export interface FakeNodeOptions {
    * two real nodes share the store), each with its own requests, knobs and freeze.
    */
   peer?: FakeNode;
+  /**
+   * FOREST_AUTH=on: registration needs `Authorization: Bearer <token>` (none: 401
+   * UNAUTHORIZED, another: 403 FORBIDDEN). Default: registration needs no token.
+   */
+  token?: string;
 }
 
 export interface FakeHeartbeat {
@@ -304,6 +318,7 @@ export class FakeNode {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
+    const bearer = bearerOf(req.headers.authorization);
     let answer: Answer | undefined;
     if (this.frozen) await this.frozen;
     try {
@@ -311,7 +326,7 @@ export class FakeNode {
       if (this.failAll !== undefined) {
         throw new HttpError(this.failAll, 'STORE_UNAVAILABLE', 'fake node: failing on purpose');
       }
-      answer = await this.route(method, url, body, res);
+      answer = await this.route(method, url, body, res, bearer);
     } catch (error) {
       answer =
         error instanceof HttpError
@@ -322,11 +337,17 @@ export class FakeNode {
           : { status: 500, body: { status: 500, code: 'INTERNAL', message: String(error) } };
     }
     if (answer === undefined) return; // a long poll answers later
-    this.respond(method, url.pathname, res, answer);
+    this.respond(method, url.pathname, res, answer, bearer);
   }
 
-  private respond(method: string, path: string, res: ServerResponse, answer: Answer): void {
-    this.requests.push({ method, path, status: answer.status });
+  private respond(
+    method: string,
+    path: string,
+    res: ServerResponse,
+    answer: Answer,
+    bearer: string | undefined,
+  ): void {
+    this.requests.push({ method, path, status: answer.status, bearer });
     if (res.writableEnded || res.destroyed) return;
     if (answer.body === undefined) {
       res.writeHead(answer.status).end();
@@ -337,20 +358,34 @@ export class FakeNode {
       .end(JSON.stringify(answer.body));
   }
 
+  /** The worker's session secret changes on the node: its next calls get 403 WORKER_FORBIDDEN. */
+  forgetSession(workerId: string): void {
+    const worker = this.workers.get(workerId);
+    if (worker) worker.secret = newSecret();
+  }
+
   private async route(
     method: string,
     url: URL,
     body: unknown,
     res: ServerResponse,
+    bearer: string | undefined,
   ): Promise<Answer | undefined> {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] !== 'api' || parts[1] !== 'workers') throw notFound();
-    if (parts.length === 2 && method === 'POST') return this.register(body);
+    if (parts.length === 2 && method === 'POST') return this.register(body, bearer);
     const [group, workerId, action, executionId, sub] = parts.slice(2);
     if (group === undefined || workerId === undefined) throw notFound();
+    // As the real node: no secret 401, no such worker 404, not its secret 403.
+    if (bearer === undefined) {
+      throw new HttpError(401, 'WORKER_UNAUTHENTICATED', `no session secret for ${workerId}`);
+    }
     const worker = this.workers.get(workerId);
     if (!worker || worker.group !== group) {
       throw new HttpError(404, 'WORKER_NOT_FOUND', `no worker ${workerId} in group ${group}`);
+    }
+    if (bearer !== worker.secret) {
+      throw new HttpError(403, 'WORKER_FORBIDDEN', `not the session secret of ${workerId}`);
     }
     if (action === undefined && method === 'DELETE') {
       this.removeWorker(workerId);
@@ -372,7 +407,7 @@ export class FakeNode {
       return { status: 200, body: answer };
     }
     if (action === 'assignments' && method === 'GET' && executionId === undefined) {
-      return this.poll(worker, url, res);
+      return this.poll(worker, url, res, bearer);
     }
     if (action === 'reports' && method === 'POST' && executionId === undefined) {
       const reports = validReports(body);
@@ -400,7 +435,12 @@ export class FakeNode {
     throw notFound();
   }
 
-  private register(body: unknown): Answer {
+  private register(body: unknown, bearer: string | undefined): Answer {
+    if (this.options.token !== undefined && bearer !== this.options.token) {
+      throw bearer === undefined
+        ? new HttpError(401, 'UNAUTHORIZED', 'fake node: registration needs a token')
+        : new HttpError(403, 'FORBIDDEN', 'fake node: not a token that may register here');
+    }
     const r = body as Partial<RegisterWorkerRequest> | undefined;
     const problems: string[] = [];
     if (typeof r?.group !== 'string' || r.group === '') problems.push('group');
@@ -425,9 +465,11 @@ export class FakeNode {
     }
     this.registrations.push(request);
     const id = `w${this.shared.nextWorker++}`;
-    this.workers.set(id, { ...request, labels: request.labels ?? {}, id, heartbeats: 0 });
+    const secret = newSecret();
+    this.workers.set(id, { ...request, labels: request.labels ?? {}, id, heartbeats: 0, secret });
     const answer: RegisterWorkerResponse = {
       workerId: id,
+      sessionSecret: secret,
       group: request.group,
       leaseTtlS: this.options.leaseTtlS ?? 10,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3000,
@@ -436,7 +478,12 @@ export class FakeNode {
     return { status: 201, body: answer };
   }
 
-  private poll(worker: FakeWorker, url: URL, res: ServerResponse): Answer | undefined {
+  private poll(
+    worker: FakeWorker,
+    url: URL,
+    res: ServerResponse,
+    bearer: string,
+  ): Answer | undefined {
     const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER, 0);
     const waitMs = intParam(url, 'waitMs', 0, 60_000, 30_000);
     const max = intParam(url, 'max', 1, 1000, 100);
@@ -466,6 +513,7 @@ export class FakeNode {
                 status: 404,
                 body: { status: 404, code: 'WORKER_NOT_FOUND', message: `no worker ${worker.id}` },
               },
+          bearer,
         );
         return true;
       },
@@ -557,6 +605,14 @@ export class FakeNode {
     const held = this.held;
     if (held) await new Promise<void>((resolve) => held.push(resolve));
   }
+}
+
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function bearerOf(authorization: string | undefined): string | undefined {
+  return /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
 }
 
 function notFound(): HttpError {
