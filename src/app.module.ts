@@ -2,7 +2,13 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AlertingModule } from './alerting/alerting.module';
-import { ForestExceptionFilter } from './common/forest-exception.filter';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import {
+  ForestExceptionFilter,
+  requestErrorObject,
+  requestLogLevel,
+} from './common/forest-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { ForestConfigModule } from './config/config.module';
 import { ForestConfig } from './config/forest.config';
@@ -33,12 +39,16 @@ export class AppModule {
           pinoHttp: {
             level: config.logLevel,
             base: { node: config.nodeId },
-            // Request logs at debug: a busy worker fleet polls constantly.
-            customLogLevel: (_req, res, error) =>
-              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug',
+            // Request logs at debug (a busy worker fleet polls constantly); 503s and aborted
+            // uploads without a made-up error stack (see requestLogLevel).
+            customLogLevel: requestLogLevel,
+            customErrorObject: requestErrorObject,
+            // API tokens and worker session secrets travel in these; never log them.
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
           },
         }),
         StoreModule,
+        AuthModule,
         PluginsModule.forRoot(loaded),
         HealthModule,
         ElectionModule,
@@ -47,6 +57,7 @@ export class AppModule {
         ExecutionModule,
         WorkerGatewayModule,
         AlertingModule,
+        AuditModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,5 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { mayAccessGroup, Principal, RequireAccess } from '../auth/access';
+import { CurrentPrincipal } from '../auth/principal.decorator';
 import { AlertService } from './alert.service';
 import { RecentAlertDto } from './dto/alert.dto';
 
@@ -9,15 +11,20 @@ export class AlertsController {
   constructor(private readonly alerts: AlertService) {}
 
   @Get()
+  @RequireAccess('read')
   @ApiOperation({
     summary: 'Recent alerts raised by this node',
     description:
       'The latest 100 alerts this node raised (newest first) with the outcome per channel. ' +
       'Each node keeps its own: execution alerts come from the node that recorded the report, ' +
-      'cluster and dispatch alerts from the leader.',
+      'cluster and dispatch alerts from the leader. A token limited to groups sees the alerts ' +
+      'of its groups and those of no group (cluster alerts such as leader_changed).',
   })
   @ApiOkResponse({ type: [RecentAlertDto] })
-  list(): RecentAlertDto[] {
-    return this.alerts.recent();
+  list(@CurrentPrincipal() principal: Principal): RecentAlertDto[] {
+    return this.alerts.recent().filter(({ alert }) => {
+      const group = alert.job?.group ?? alert.worker?.group;
+      return group === undefined || mayAccessGroup(principal, group);
+    });
   }
 }

@@ -39,6 +39,22 @@ export function RequireAccess(level: AccessLevel): MethodDecorator & ClassDecora
 export const ROLES = ['admin', 'operator', 'viewer', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * The access levels each role's tokens may use. `public` needs no token and
+ * `worker-session` is the worker gateway's to check, so no role lists them.
+ */
+export const ROLE_ACCESS: Readonly<Record<Role, readonly AccessLevel[]>> = {
+  admin: ['read', 'operate', 'admin', 'worker-register'],
+  operator: ['read', 'operate'],
+  viewer: ['read'],
+  worker: ['worker-register'],
+};
+
+/** True when a token of `role` may call a route that requires `level`. */
+export function roleAllows(role: Role, level: AccessLevel): boolean {
+  return ROLE_ACCESS[role].includes(level);
+}
+
 /** An API token's holder, as the auth guard resolved it. */
 export interface TokenPrincipal {
   kind: 'token';

@@ -5,6 +5,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { RequireAccess } from '../auth/access';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ClusterViewService } from './cluster-view.service';
 import { LeaderDto, NodeDto, SelfDto } from './dto/node.dto';
@@ -12,6 +13,7 @@ import { LeadershipService } from './leadership.service';
 
 @ApiTags('cluster')
 @Controller('api/nodes')
+@RequireAccess('read')
 export class NodesController {
   constructor(
     private readonly cluster: ClusterViewService,

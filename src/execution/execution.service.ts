@@ -9,6 +9,8 @@ import {
   uniqueExecKey,
 } from '@forest/protocol';
 import { Compare } from '@forest/store';
+import { mayAccessGroup, Principal } from '../auth/access';
+import { ANY_GROUP } from '../auth/scope';
 import { ValidationFailedError } from '../common/domain-error';
 import { ForestConfig } from '../config/forest.config';
 import { ParamsTooLargeError } from '../job/job.errors';
@@ -51,7 +53,10 @@ const WRITE_ATTEMPTS = 3;
 /** Bytes of `error` a list item carries (the full text is in GET /api/executions/{id}). */
 const SUMMARY_ERROR_BYTES = 256;
 
-/** Manual triggers, the executions query, cancel. Any node serves them. */
+/**
+ * Manual triggers, the executions query, cancel. Any node serves them. With a `scope` (the
+ * caller), an execution or job of a group outside it is missing (404) and lists skip them.
+ */
 @Injectable()
 export class ExecutionService {
   private readonly logger = new Logger(ExecutionService.name);
@@ -68,9 +73,13 @@ export class ExecutionService {
    * The job's concurrency policy applies unless `force`: under `forbid` a busy job answers
    * 409, under `replace` the running execution is cancelled in the same write.
    */
-  async trigger(jobId: string, dto: TriggerJobDto): Promise<ExecutionDto> {
+  async trigger(
+    jobId: string,
+    dto: TriggerJobDto,
+    scope: Principal = ANY_GROUP,
+  ): Promise<ExecutionDto> {
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      const job = await this.jobs.get(jobId);
+      const job = await this.jobs.get(jobId, scope);
       const params = dto?.params !== undefined ? dto.params : job.params;
       const bytes = Buffer.byteLength(JSON.stringify(params ?? null));
       if (bytes > MAX_PARAMS_BYTES) throw new ParamsTooLargeError(bytes, MAX_PARAMS_BYTES);
@@ -125,9 +134,11 @@ export class ExecutionService {
     throw new JobBusyError(jobId);
   }
 
-  async get(id: string): Promise<ExecutionDto> {
+  async get(id: string, scope: Principal = ANY_GROUP): Promise<ExecutionDto> {
     const stored = await this.executions.get(id);
-    if (!stored) throw new ExecutionNotFoundError(id);
+    if (!stored || !mayAccessGroup(scope, stored.record.group)) {
+      throw new ExecutionNotFoundError(id);
+    }
     return toExecutionDto(stored.record);
   }
 
@@ -136,8 +147,11 @@ export class ExecutionService {
    * With a jobId only that job's keys are read, from the first key at `from`; without
    * one, `executions/` is scanned and filtered, at most MAX_SCANNED_PER_REQUEST per call.
    */
-  async list(query: ListExecutionsQueryDto): Promise<ExecutionPageDto> {
-    if (query.attemptsOf !== undefined) return this.attempts(query.attemptsOf);
+  async list(
+    query: ListExecutionsQueryDto,
+    scope: Principal = ANY_GROUP,
+  ): Promise<ExecutionPageDto> {
+    if (query.attemptsOf !== undefined) return this.attempts(query.attemptsOf, scope);
     const filters = toFilters(query);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const prefix = filters.jobId ? Keyspace.jobExecutions(filters.jobId) : Keyspace.executions;
@@ -160,7 +174,11 @@ export class ExecutionService {
         scanned++;
         after = kv.key;
         const stored = parseExecution(kv);
-        if (stored && matchesFilters(stored.record, filters)) {
+        if (
+          stored &&
+          matchesFilters(stored.record, filters) &&
+          mayAccessGroup(scope, stored.record.group)
+        ) {
           items.push(toSummaryDto(stored.record));
           if (items.length === limit) {
             const more = i < page.kvs.length - 1 || page.more;
@@ -177,7 +195,7 @@ export class ExecutionService {
    * Every attempt of the fire `id` belongs to, attempt 1 first. Attempts share the first
    * attempt's key as a prefix (`{key}.r{n}`), so this reads one short key range.
    */
-  private async attempts(id: string): Promise<ExecutionPageDto> {
+  private async attempts(id: string, scope: Principal): Promise<ExecutionPageDto> {
     const first = firstAttemptId(id);
     const prefix = executionKeyOf(first);
     if (prefix === undefined) {
@@ -192,7 +210,13 @@ export class ExecutionService {
       const page = await this.executions.page(prefix, after, EXECUTION_PAGE);
       for (const kv of page.kvs) {
         const stored = parseExecution(kv);
-        if (stored && firstAttemptId(stored.record.id) === first) records.push(stored.record);
+        if (
+          stored &&
+          firstAttemptId(stored.record.id) === first &&
+          mayAccessGroup(scope, stored.record.group)
+        ) {
+          records.push(stored.record);
+        }
       }
       after = page.kvs.at(-1)?.key;
       if (!page.more || after === undefined) break;
@@ -208,12 +232,12 @@ export class ExecutionService {
    * with a dispatch, a worker's report or the leader's deadline: a lost race re-reads.
    * A cancelled execution is never retried; it releases the job's concurrency marker.
    */
-  async cancel(id: string, reason?: string): Promise<ExecutionDto> {
+  async cancel(id: string, reason?: string, scope: Principal = ANY_GROUP): Promise<ExecutionDto> {
     const node = this.config.nodeId;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const [state] = await readStates((keys) => this.executions.read(keys), [{ id }]);
       const record = state.execution?.record;
-      if (!record) throw new ExecutionNotFoundError(id);
+      if (!record || !mayAccessGroup(scope, record.group)) throw new ExecutionNotFoundError(id);
       if (isFinal(record.status)) {
         throw new ExecutionNotCancellableError(id, record.status, record.worker);
       }

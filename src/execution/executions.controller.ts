@@ -1,5 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Principal, RequireAccess } from '../auth/access';
+import { CurrentPrincipal } from '../auth/principal.decorator';
+import { redactData } from '../auth/scope';
 import { ApiErrors } from '../common/api-errors.decorator';
 import {
   CancelExecutionDto,
@@ -16,6 +19,7 @@ export class ExecutionsController {
   constructor(private readonly executions: ExecutionService) {}
 
   @Get()
+  @RequireAccess('read')
   @ApiOperation({
     summary: 'List executions, filtered, one page at a time (oldest first)',
     description:
@@ -28,23 +32,35 @@ export class ExecutionsController {
       'same filters) until it is absent.\n\n' +
       'Items leave out params, output and the timeline, and cut `error` to 256 bytes: ' +
       'GET /api/executions/{id} has everything. Finished executions are deleted by ' +
-      'retention (FOREST_EXECUTION_KEEP_PER_JOB, FOREST_EXECUTION_MAX_AGE_H).',
+      'retention (FOREST_EXECUTION_KEEP_PER_JOB, FOREST_EXECUTION_MAX_AGE_H). A token ' +
+      'limited to groups sees only executions of its groups.',
   })
   @ApiOkResponse({ type: ExecutionPageDto })
   @ApiErrors(400)
-  list(@Query() query: ListExecutionsQueryDto): Promise<ExecutionPageDto> {
-    return this.executions.list(query);
+  list(
+    @Query() query: ListExecutionsQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ExecutionPageDto> {
+    return this.executions.list(query, principal);
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get an execution with its params, output and timeline' })
+  @RequireAccess('read')
+  @ApiOperation({
+    summary: 'Get an execution with its params, output and timeline',
+    description: 'For a viewer token without revealData, params and output read "[redacted]".',
+  })
   @ApiOkResponse({ type: ExecutionDto })
   @ApiErrors(400, { status: 404, description: 'EXECUTION_NOT_FOUND' })
-  get(@Param('id', ExecutionIdPipe) id: string): Promise<ExecutionDto> {
-    return this.executions.get(id);
+  async get(
+    @Param('id', ExecutionIdPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ExecutionDto> {
+    return redactData(principal, await this.executions.get(id, principal));
   }
 
   @Post(':id/cancel')
+  @RequireAccess('operate')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Cancel an execution that has not finished',
@@ -67,10 +83,11 @@ export class ExecutionsController {
         'EXECUTION_BUSY: it kept changing while this request ran, retry',
     },
   )
-  cancel(
+  async cancel(
     @Param('id', ExecutionIdPipe) id: string,
     @Body() dto: CancelExecutionDto,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<ExecutionDto> {
-    return this.executions.cancel(id, dto?.reason);
+    return redactData(principal, await this.executions.cancel(id, dto?.reason, principal));
   }
 }

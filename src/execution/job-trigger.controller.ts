@@ -1,5 +1,8 @@
 import { Body, Controller, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Principal, RequireAccess } from '../auth/access';
+import { CurrentPrincipal } from '../auth/principal.decorator';
+import { redactData } from '../auth/scope';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { KeySegmentPipe } from '../common/key-segment.pipe';
 import { ExecutionDto, TriggerJobDto } from './dto/execution.dto';
@@ -11,6 +14,7 @@ export class JobTriggerController {
   constructor(private readonly executions: ExecutionService) {}
 
   @Post(':id/trigger')
+  @RequireAccess('operate')
   @ApiOperation({
     summary: 'Run a job now, once (also a paused job)',
     description:
@@ -30,10 +34,11 @@ export class JobTriggerController {
       '(details.activeExecution; pass `force: true` to run anyway); JOB_BUSY: the job kept ' +
       'changing while it was being triggered, retry',
   })
-  trigger(
+  async trigger(
     @Param('id', new KeySegmentPipe('id')) id: string,
     @Body() dto: TriggerJobDto,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<ExecutionDto> {
-    return this.executions.trigger(id, dto);
+    return redactData(principal, await this.executions.trigger(id, dto, principal));
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { RequireAccess } from '../auth/access';
 import { StoreHealthIndicator } from './store.health';
 
 @ApiTags('health')
@@ -12,6 +13,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @RequireAccess('public')
   @HealthCheck()
   @ApiOperation({
     summary: 'Liveness and readiness of this node',

@@ -130,15 +130,22 @@ export class JobRepository {
     return current.kv.version === version ? 'group-changed' : 'conflict';
   }
 
-  /** Deletes the job and its fire state; its execution history stays (retention ages it out). */
-  async deleteJob(id: string): Promise<boolean> {
+  /**
+   * Deletes the job and its fire state; its execution history stays (retention ages it out).
+   * False when there was no such job (or, with `expectedVersion`, it changed since).
+   */
+  async deleteJob(id: string, expectedVersion?: number): Promise<boolean> {
     const result = await this.store.txn({
-      compare: [],
+      compare:
+        expectedVersion === undefined
+          ? []
+          : [{ key: Keyspace.job(id), target: 'version', op: '==', value: expectedVersion }],
       success: [
         { type: 'delete', key: Keyspace.job(id) },
         { type: 'delete', key: Keyspace.jobState(id) },
       ],
     });
+    if (!result.succeeded) return false;
     const deleted = result.results[0];
     return deleted.type === 'delete' && deleted.deleted > 0;
   }

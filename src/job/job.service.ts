@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { GroupRecord, JobRecord } from '@forest/protocol';
+import { mayAccessGroup, Principal } from '../auth/access';
+import { ANY_GROUP, requireGroupInScope, scopeGroups } from '../auth/scope';
 import { ValidationFailedError } from '../common/domain-error';
 import {
   CronSchedule,
@@ -41,7 +43,11 @@ const DEFAULTS = {
 
 type JobFields = Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'activeSince'>;
 
-/** Jobs: validation beyond the DTOs (schedule, group, params), defaults, versioned writes. */
+/**
+ * Jobs: validation beyond the DTOs (schedule, group, params), defaults, versioned writes.
+ * Methods that take a `scope` (the caller) treat a job of a group outside it as missing
+ * (404) and refuse to put a job into such a group (403); see src/auth/scope.ts.
+ */
 @Injectable()
 export class JobService {
   constructor(
@@ -50,7 +56,8 @@ export class JobService {
     private readonly plugins: PluginRegistry,
   ) {}
 
-  async create(dto: CreateJobDto): Promise<JobDto> {
+  async create(dto: CreateJobDto, scope: Principal = ANY_GROUP): Promise<JobDto> {
+    requireGroupInScope(scope, dto.group);
     const now = new Date().toISOString();
     const job: JobRecord = {
       id: dto.id ?? randomUUID(),
@@ -69,15 +76,19 @@ export class JobService {
     }
   }
 
-  async get(id: string): Promise<JobDto> {
-    const stored = await this.require(id);
+  async get(id: string, scope: Principal = ANY_GROUP): Promise<JobDto> {
+    const stored = await this.require(id, scope);
     return toJobDto(stored.record, stored.version);
   }
 
-  async list(query: ListJobsQueryDto): Promise<{ items: JobDto[]; total: number; next?: string }> {
+  async list(
+    query: ListJobsQueryDto,
+    scope: Principal = ANY_GROUP,
+  ): Promise<{ items: JobDto[]; total: number; next?: string }> {
     const name = query.name?.toLowerCase();
     const matching = (await this.jobs.listJobs()).filter(
       ({ record }) =>
+        mayAccessGroup(scope, record.group) &&
         (!query.group || record.group === query.group) &&
         (!query.state || record.state === query.state) &&
         (!name || record.name.toLowerCase().includes(name)),
@@ -94,15 +105,25 @@ export class JobService {
   }
 
   /** PUT: every field as given; absent optional fields take their defaults. */
-  replace(id: string, dto: ReplaceJobDto, ifMatch?: string): Promise<JobDto> {
+  replace(
+    id: string,
+    dto: ReplaceJobDto,
+    ifMatch?: string,
+    scope: Principal = ANY_GROUP,
+  ): Promise<JobDto> {
     const version = requireVersion(id, dto.version, ifMatch);
-    return this.update(id, version, () => validFields(withDefaults(dto)));
+    return this.update(id, version, () => validFields(withDefaults(dto)), scope);
   }
 
   /** PATCH: only the given fields change; policy blocks merge field by field. */
-  patch(id: string, dto: PatchJobDto, ifMatch?: string): Promise<JobDto> {
+  patch(
+    id: string,
+    dto: PatchJobDto,
+    ifMatch?: string,
+    scope: Principal = ANY_GROUP,
+  ): Promise<JobDto> {
     const version = requireVersion(id, dto.version, ifMatch);
-    return this.update(id, version, (current) => validFields(merge(current, dto)));
+    return this.update(id, version, (current) => validFields(merge(current, dto)), scope);
   }
 
   /** Pause/resume: the version check is optional (the action is idempotent). */
@@ -111,17 +132,27 @@ export class JobService {
     state: JobRecord['state'],
     version?: number,
     ifMatch?: string,
+    scope: Principal = ANY_GROUP,
   ): Promise<JobDto> {
     const expected = version ?? parseIfMatch(ifMatch);
-    return this.update(id, expected, (current) => ({ ...current, state }));
+    return this.update(id, expected, (current) => ({ ...current, state }), scope);
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.jobs.deleteJob(id))) throw new JobNotFoundError(id);
+  async delete(id: string, scope: Principal = ANY_GROUP): Promise<void> {
+    if (scopeGroups(scope) === undefined) {
+      if (!(await this.jobs.deleteJob(id))) throw new JobNotFoundError(id);
+      return;
+    }
+    // Limited to groups: delete the job only as read (in scope), not one moved meanwhile.
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.require(id, scope);
+      if (await this.jobs.deleteJob(id, current.version)) return;
+      if (attempt >= GROUP_RACE_ATTEMPTS) throw new GroupBusyError(current.record.group);
+    }
   }
 
-  async nextFires(id: string, count: number): Promise<FireTimesDto> {
-    const { record } = await this.require(id);
+  async nextFires(id: string, count: number, scope: Principal = ANY_GROUP): Promise<FireTimesDto> {
+    const { record } = await this.require(id, scope);
     return previewFires(record.schedule.cron, record.schedule.timezone, Date.now(), count);
   }
 
@@ -133,13 +164,15 @@ export class JobService {
     id: string,
     expected: number | undefined,
     change: (current: JobRecord) => JobFields,
+    scope: Principal,
   ): Promise<JobDto> {
     for (let attempt = 1; ; attempt++) {
-      const current = await this.require(id);
+      const current = await this.require(id, scope);
       if (expected !== undefined && current.version !== expected) {
         throw new VersionConflictError(id, expected, current.version);
       }
       const fields = change(current.record);
+      requireGroupInScope(scope, fields.group);
       await this.checkPlugins(fields, current.record);
       const now = new Date().toISOString();
       const resumed = current.record.state === 'paused' && fields.state === 'active';
@@ -185,9 +218,10 @@ export class JobService {
     }
   }
 
-  private async require(id: string): Promise<Stored<JobRecord>> {
+  /** The job, if it exists and is in the caller's groups (otherwise 404 either way). */
+  private async require(id: string, scope: Principal = ANY_GROUP): Promise<Stored<JobRecord>> {
     const stored = await this.jobs.getJob(id);
-    if (!stored) throw new JobNotFoundError(id);
+    if (!stored || !mayAccessGroup(scope, stored.record.group)) throw new JobNotFoundError(id);
     return stored;
   }
 

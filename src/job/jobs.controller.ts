@@ -21,6 +21,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { Principal, RequireAccess } from '../auth/access';
+import { CurrentPrincipal } from '../auth/principal.decorator';
+import { redactData } from '../auth/scope';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { KeySegmentPipe } from '../common/key-segment.pipe';
 import {
@@ -47,10 +50,18 @@ const VERSION_CONFLICT = {
 };
 const JOB_ID = new KeySegmentPipe('id');
 
-/** Every job answer carries its version as an ETag, ready for If-Match. */
-function withEtag(reply: FastifyReply, job: JobDto): JobDto {
+const OUT_OF_SCOPE = {
+  status: 403,
+  description: 'GROUP_OUT_OF_SCOPE: the token is limited to other groups than the one named',
+};
+
+/**
+ * Every job answer carries its version as an ETag, ready for If-Match; params redacted for
+ * a viewer without revealData.
+ */
+function withEtag(reply: FastifyReply, job: JobDto, principal: Principal): JobDto {
   void reply.header('ETag', `"${job.version}"`);
-  return job;
+  return redactData(principal, job);
 }
 
 @ApiTags('jobs')
@@ -59,73 +70,97 @@ export class JobsController {
   constructor(private readonly jobs: JobService) {}
 
   @Post()
+  @RequireAccess('operate')
   @ApiOperation({ summary: 'Create a job in an existing group' })
   @ApiCreatedResponse({ type: JobDto })
-  @ApiErrors(400, 404, 413, { status: 409, description: 'JOB_EXISTS: the given id is taken' })
+  @ApiErrors(400, 404, 413, OUT_OF_SCOPE, {
+    status: 409,
+    description: 'JOB_EXISTS: the given id is taken',
+  })
   async create(
     @Body() dto: CreateJobDto,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
-    return withEtag(reply, await this.jobs.create(dto));
+    return withEtag(reply, await this.jobs.create(dto, principal), principal);
   }
 
   @Get()
-  @ApiOperation({ summary: 'List jobs, filtered by group, state and name, one page at a time' })
+  @RequireAccess('read')
+  @ApiOperation({
+    summary: 'List jobs, filtered by group, state and name, one page at a time',
+    description: 'A token limited to groups sees only the jobs of its groups.',
+  })
   @ApiOkResponse({ type: JobPageDto })
   @ApiErrors(400)
-  list(@Query() query: ListJobsQueryDto): Promise<JobPageDto> {
-    return this.jobs.list(query);
+  async list(
+    @Query() query: ListJobsQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<JobPageDto> {
+    const page = await this.jobs.list(query, principal);
+    return { ...page, items: page.items.map((job) => redactData(principal, job)) };
   }
 
   @Get(':id')
+  @RequireAccess('read')
   @ApiOperation({ summary: 'Get a job' })
   @ApiOkResponse({ type: JobDto })
   @ApiErrors(400, 404)
   async get(
     @Param('id', JOB_ID) id: string,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
-    return withEtag(reply, await this.jobs.get(id));
+    return withEtag(reply, await this.jobs.get(id, principal), principal);
   }
 
   @Put(':id')
+  @RequireAccess('operate')
   @IF_MATCH
   @ApiOperation({ summary: 'Replace a job (absent optional fields return to their defaults)' })
   @ApiOkResponse({ type: JobDto })
-  @ApiErrors(400, 404, 413, VERSION_CONFLICT)
+  @ApiErrors(400, 404, 413, OUT_OF_SCOPE, VERSION_CONFLICT)
   async replace(
     @Param('id', JOB_ID) id: string,
     @Body() dto: ReplaceJobDto,
     @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
-    return withEtag(reply, await this.jobs.replace(id, dto, ifMatch));
+    return withEtag(reply, await this.jobs.replace(id, dto, ifMatch, principal), principal);
   }
 
   @Patch(':id')
+  @RequireAccess('operate')
   @IF_MATCH
   @ApiOperation({ summary: 'Change some fields of a job (policy blocks merge field by field)' })
   @ApiOkResponse({ type: JobDto })
-  @ApiErrors(400, 404, 413, VERSION_CONFLICT)
+  @ApiErrors(400, 404, 413, OUT_OF_SCOPE, VERSION_CONFLICT)
   async patch(
     @Param('id', JOB_ID) id: string,
     @Body() dto: PatchJobDto,
     @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
-    return withEtag(reply, await this.jobs.patch(id, dto, ifMatch));
+    return withEtag(reply, await this.jobs.patch(id, dto, ifMatch, principal), principal);
   }
 
   @Delete(':id')
+  @RequireAccess('operate')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a job' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 404)
-  async delete(@Param('id', JOB_ID) id: string): Promise<void> {
-    await this.jobs.delete(id);
+  async delete(
+    @Param('id', JOB_ID) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.jobs.delete(id, principal);
   }
 
   @Post(':id/pause')
+  @RequireAccess('operate')
   @HttpCode(200)
   @IF_MATCH
   @ApiOperation({ summary: 'Pause a job: it stops firing (manual triggers still work)' })
@@ -135,12 +170,15 @@ export class JobsController {
     @Param('id', JOB_ID) id: string,
     @Body() dto: JobActionDto,
     @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
-    return withEtag(reply, await this.jobs.setState(id, 'paused', dto?.version, ifMatch));
+    const job = await this.jobs.setState(id, 'paused', dto?.version, ifMatch, principal);
+    return withEtag(reply, job, principal);
   }
 
   @Post(':id/resume')
+  @RequireAccess('operate')
   @HttpCode(200)
   @IF_MATCH
   @ApiOperation({ summary: 'Resume a paused job: it fires again from now on' })
@@ -150,19 +188,23 @@ export class JobsController {
     @Param('id', JOB_ID) id: string,
     @Body() dto: JobActionDto,
     @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
-    return withEtag(reply, await this.jobs.setState(id, 'active', dto?.version, ifMatch));
+    const job = await this.jobs.setState(id, 'active', dto?.version, ifMatch, principal);
+    return withEtag(reply, job, principal);
   }
 
   @Get(':id/next-fires')
+  @RequireAccess('read')
   @ApiOperation({ summary: "The job's next fire times, in UTC and in its time zone" })
   @ApiOkResponse({ type: FireTimesDto })
   @ApiErrors(400, 404)
   nextFires(
     @Param('id', JOB_ID) id: string,
     @Query() query: NextFiresQueryDto,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<FireTimesDto> {
-    return this.jobs.nextFires(id, query.count ?? 5);
+    return this.jobs.nextFires(id, query.count ?? 5, principal);
   }
 }

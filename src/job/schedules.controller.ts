@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireAccess } from '../auth/access';
 import { ValidationFailedError } from '../common/domain-error';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { FireTimesDto, PreviewScheduleDto } from './dto/schedule.dto';
@@ -9,6 +10,7 @@ import { previewFires } from './job.service';
 @Controller('api/schedules')
 export class SchedulesController {
   @Post('preview')
+  @RequireAccess('read')
   @HttpCode(200)
   @ApiOperation({
     summary: 'The next fire times of a cron expression in a time zone, before saving a job',

@@ -1,5 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { mayAccessGroup, Principal, RequireAccess } from '../auth/access';
+import { CurrentPrincipal } from '../auth/principal.decorator';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { LeadershipService } from '../election/leadership.service';
 import { PlanPageDto, PlanQueryDto } from './dto/plan.dto';
@@ -20,20 +22,24 @@ export class PlanController {
   ) {}
 
   @Get()
+  @RequireAccess('read')
   @ApiOperation({
     summary: "This node's plan: every active job with its previous and next fire time",
     description:
       'Every node keeps the plan warm; only the leader fires it (`firing`). Paused jobs ' +
-      'are not planned. Sorted by job id; page with `limit` and `after`.',
+      'are not planned. Sorted by job id; page with `limit` and `after`. A token limited ' +
+      'to groups sees only the jobs of its groups.',
   })
   @ApiOkResponse({ type: PlanPageDto })
   @ApiErrors(400)
-  list(@Query() query: PlanQueryDto): PlanPageDto {
+  list(@Query() query: PlanQueryDto, @CurrentPrincipal() principal: Principal): PlanPageDto {
     const { group, after } = query;
     const limit = query.limit ?? DEFAULT_LIMIT;
     const matching = this.planner
       .view()
-      .filter(({ entry }) => !group || entry.group === group)
+      .filter(
+        ({ entry }) => (!group || entry.group === group) && mayAccessGroup(principal, entry.group),
+      )
       .sort((a, b) => (a.entry.jobId < b.entry.jobId ? -1 : 1));
     const rest = after ? matching.filter(({ entry }) => entry.jobId > after) : matching;
     const page = rest.slice(0, limit);

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireAccess } from '../auth/access';
 import { PluginsViewDto } from './dto/plugins.dto';
 import { PluginRegistry } from './plugin-registry';
 
@@ -9,6 +10,7 @@ export class PluginsController {
   constructor(private readonly registry: PluginRegistry) {}
 
   @Get()
+  @RequireAccess('read')
   @ApiOperation({
     summary: 'List loaded plugins',
     description:

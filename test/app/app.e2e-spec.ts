@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { RequireAccess } from '../../src/auth/access';
 import { DomainError } from '../../src/common/domain-error';
 import { EtcdHarness } from '../support/etcd-harness';
 import { StoreKind, startTestApp, TestApp } from '../support/app-harness';
@@ -27,6 +28,7 @@ class ProbeItemDto {
 
 /** A controller that exists only in this test, to drive the global pipe and filter. */
 @Controller('probe')
+@RequireAccess('public')
 class ProbeController {
   @Post('items')
   create(@Body() item: ProbeItemDto) {

@@ -1,4 +1,5 @@
 import { EXECUTION_STATUSES, ExecutionRecord, PendingEntry } from './execution.types';
+import { ApiTokenRecord, TOKEN_ROLES } from './token.types';
 import { ASSIGNMENT_STATES, Assignment, WorkerRecord } from './worker-protocol.types';
 
 /**
@@ -19,6 +20,7 @@ export class RecordDecodeError extends Error {
 
 type Check = (value: unknown) => boolean;
 const isString: Check = (value) => typeof value === 'string';
+const isBoolean: Check = (value) => typeof value === 'boolean';
 const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
 const oneOf =
   (values: readonly string[]): Check =>
@@ -83,5 +85,19 @@ export function decodeWorker(key: string, text: string): WorkerRecord {
     targets: Array.isArray,
     capacity: isNumber,
     lease: isString,
+  });
+}
+
+export function decodeApiToken(key: string, text: string): ApiTokenRecord {
+  return decode<ApiTokenRecord>(key, text, {
+    id: isString,
+    name: isString,
+    role: oneOf(TOKEN_ROLES),
+    groups: (value) =>
+      value === undefined || (Array.isArray(value) && value.every((group) => isString(group))),
+    revealData: isBoolean,
+    secretHash: (value) => typeof value === 'string' && /^[0-9a-f]{64}$/.test(value),
+    createdBy: isString,
+    createdAt: isString,
   });
 }

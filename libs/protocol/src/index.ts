@@ -3,3 +3,4 @@ export * from './job.types';
 export * from './execution.types';
 export * from './worker-protocol.types';
 export * from './decode';
+export * from './token.types';

@@ -38,6 +38,16 @@ export const Keyspace = {
    */
   active: 'active/',
   activeExecution: (jobId: string) => `active/${jobId}`,
+  /** API tokens (FOREST_AUTH=on): each holds the SHA-256 of its secret, never the secret. */
+  tokens: 'tokens/',
+  token: (tokenId: string) => `tokens/${tokenId}`,
+  /**
+   * The audit log: one key per state-changing API call, `audit/{15-digit epoch ms}-{random}`,
+   * so keys sort by time; the leader deletes the oldest (FOREST_AUDIT_KEEP,
+   * FOREST_AUDIT_MAX_AGE_H).
+   */
+  audit: 'audit/',
+  auditEntry: (atMs: number, suffix: string) => `audit/${scheduledExecKey(atMs)}-${suffix}`,
 } as const;
 
 /** The parts of `assignments/{group}/{workerId}/{executionId}`; undefined if malformed. */

@@ -4,7 +4,8 @@ import { ShardInfo } from './execution.types';
  * The worker protocol: what a worker (a service using libs/worker) and a scheduler node
  * say to each other over HTTP. Workers never talk to etcd; any node serves any worker.
  *
- *   POST   /api/workers                                         register -> worker id + lease TTL
+ *   POST   /api/workers                                         register -> worker id, session
+ *            secret and lease TTL (with FOREST_AUTH=on: a worker token of the group, or admin)
  *   POST   /api/workers/{group}/{workerId}/heartbeat            keep the worker's lease alive;
  *            body {held: [executionId]} -> {leaseTtlS, abort: [{executionId, status, reason}]}
  *   GET    /api/workers/{group}/{workerId}/assignments          long-poll for work
@@ -13,8 +14,14 @@ import { ShardInfo } from './execution.types';
  *   POST   /api/workers/{group}/{workerId}/executions/{executionId}/report   one report
  *   DELETE /api/workers/{group}/{workerId}                      leave (graceful stop)
  *
+ * Every call after registration carries the session secret the registration returned,
+ * `Authorization: Bearer <sessionSecret>` (with or without FOREST_AUTH): without it the node
+ * answers 401 WORKER_UNAUTHENTICATED, with another worker's (or a wrong) one 403
+ * WORKER_FORBIDDEN, and the call changes nothing. So only the worker that registered can
+ * heartbeat, poll, report or leave under its id.
+ *
  * A worker that gets 404 WORKER_NOT_FOUND from heartbeat, poll or report has lost its
- * lease (it was too slow to heartbeat): it registers again and gets a new id.
+ * lease (it was too slow to heartbeat): it registers again and gets a new id and secret.
  */
 
 /** Largest output or error text kept per execution (UTF-8 bytes); longer text is cut. */
@@ -34,7 +41,13 @@ export interface RegisterWorkerRequest {
 }
 
 export interface RegisterWorkerResponse {
+  /** `{host slug}-{random}-{lease id}`: not guessable, and any node finds the lease in it. */
   workerId: string;
+  /**
+   * 256 random bits (base64url), returned once: sent as `Authorization: Bearer …` on every
+   * later call of this worker id. The node keeps only its SHA-256.
+   */
+  sessionSecret: string;
   group: string;
   /** The worker's lease: miss heartbeats for this long and its work moves elsewhere. */
   leaseTtlS: number;
@@ -57,6 +70,12 @@ export interface WorkerRecord {
   /** The node it registered through. */
   node: string;
   lease: string;
+  /**
+   * SHA-256 (hex) of the session secret the registration returned; the secret itself is
+   * never stored. Never shown by the API. Absent only on records written before session
+   * secrets existed: such a worker is refused (403) and registers again.
+   */
+  sessionSecretSha256?: string;
   /** Set when it asked to leave: its disappearance is then a goodbye, not a loss. */
   leavingAt?: string;
 }

@@ -281,7 +281,7 @@ export class ExecutionDto extends ExecutionSummaryDto {
   @ApiProperty({
     example: { region: 'eu' },
     nullable: true,
-    description: 'The params it runs with',
+    description: 'The params it runs with; "[redacted]" for a viewer token without revealData',
   })
   params: unknown;
   @ApiProperty({ type: FiredByDto, description: 'The node that created it' })
@@ -304,7 +304,9 @@ export class ExecutionDto extends ExecutionSummaryDto {
   concurrency?: ConcurrencyPolicy;
   @ApiPropertyOptional({ description: 'A manual trigger that ignored the concurrency policy' })
   forced?: boolean;
-  @ApiPropertyOptional({ description: 'Handler output (at most 64 KiB)' })
+  @ApiPropertyOptional({
+    description: 'Handler output (at most 64 KiB); "[redacted]" for a viewer without revealData',
+  })
   output?: string;
   @ApiProperty({ type: [TimelineEntryDto], description: 'Every status change, oldest first' })
   timeline: TimelineEntryDto[];

@@ -217,7 +217,11 @@ export class JobDto {
   schedule: ScheduleViewDto;
   @ApiProperty({ example: 'invoices.generate' })
   target: string;
-  @ApiProperty({ example: { region: 'eu' }, nullable: true })
+  @ApiProperty({
+    example: { region: 'eu' },
+    nullable: true,
+    description: 'The job params; "[redacted]" for a viewer token without revealData',
+  })
   params: unknown;
   @ApiProperty({ enum: JOB_STATES })
   state: JobState;

@@ -1,0 +1,64 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { KeySegmentPipe } from '../common/key-segment.pipe';
+import { Principal, RequireAccess } from './access';
+import { CreatedTokenDto, CreateTokenDto, TokenDto } from './dto/token.dto';
+import { CurrentPrincipal } from './principal.decorator';
+import { TokenService } from './token.service';
+
+@ApiTags('tokens')
+@Controller('api/tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokenService) {}
+
+  @Post()
+  @RequireAccess('admin')
+  @ApiOperation({
+    summary: 'Create an API token (the token is in this answer only)',
+    description:
+      'The answer carries `token`, to send as `Authorization: Bearer <token>`. It is shown ' +
+      'once: the node stores only its SHA-256. A token limited to groups creates only tokens ' +
+      'limited to some of its groups.',
+  })
+  @ApiCreatedResponse({ type: CreatedTokenDto })
+  @ApiErrors(400, { status: 403, description: 'GROUP_OUT_OF_SCOPE' })
+  create(
+    @Body() dto: CreateTokenDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<CreatedTokenDto> {
+    return this.tokens.create(dto, principal);
+  }
+
+  @Get()
+  @RequireAccess('admin')
+  @ApiOperation({ summary: 'List API tokens (never their secrets), with their last use' })
+  @ApiOkResponse({ type: [TokenDto] })
+  list(@CurrentPrincipal() principal: Principal): Promise<TokenDto[]> {
+    return this.tokens.list(principal);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireAccess('admin')
+  @ApiOperation({
+    summary: 'Revoke an API token',
+    description:
+      'The token stops working at once on the node that answers, and within a few seconds ' +
+      '(the token cache) on every other node.',
+  })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiErrors(400, { status: 404, description: 'TOKEN_NOT_FOUND' })
+  async revoke(
+    @Param('id', new KeySegmentPipe('id')) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.tokens.revoke(id, principal);
+  }
+}
