@@ -29,6 +29,23 @@ export function processCpuMicros(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * CPU time every process of the host has used (busy: all but idle and iowait), in µs of one
+ * core, from /proc/stat (Linux); undefined elsewhere. Less a run's own processes: how much
+ * else ran beside it.
+ */
+export function hostCpuMicros(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const [, ...fields] = line.trim().split(/\s+/);
+    const ticks = fields.slice(0, 8).map(Number); // user nice system idle iowait irq softirq steal
+    const busy = ticks.reduce((sum, v) => sum + v, 0) - ticks[3] - ticks[4];
+    return (busy * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Prints the closing table of a benchmark: figure, measured value, target. */
 export function printTable(rows: [string, string, string][], nameWidth = 44, valueWidth = 12) {
   console.log('');
@@ -36,6 +53,28 @@ export function printTable(rows: [string, string, string][], nameWidth = 44, val
   for (const [name, value, target] of rows) {
     console.log(`${name.padEnd(nameWidth)} ${value.padStart(valueWidth)}  ${target}`);
   }
+}
+
+/**
+ * Prints a table with a column per variant: `headers` name the columns (the first one the
+ * figures), `widths` their widths; the first column is padded right, the others left, but
+ * the last, which is printed as it is (a target, say).
+ */
+export function printColumns(headers: string[], rows: string[][], widths: number[]): void {
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) =>
+        i === 0
+          ? cell.padEnd(widths[0])
+          : i === cells.length - 1
+            ? cell
+            : cell.padStart(widths[i] ?? 12),
+      )
+      .join('  ')
+      .trimEnd();
+  console.log('');
+  console.log(line(headers));
+  for (const row of rows) console.log(line(row));
 }
 
 /** Runs a benchmark's main and exits non-zero (with the error) if it fails. */

@@ -12,7 +12,7 @@ export type FleetHandler = (ctx: ForestJobContext, worker: string) => unknown;
 
 /** One handler run, as the handler saw it. */
 export interface FleetRun {
-  /** The fleet name of the worker (its declared host, so its id is `{name}-{lease}`). */
+  /** The fleet name of the worker (its declared host, so its id is `{name}-{random}-{lease}`). */
   worker: string;
   workerId: string;
   executionId: string;
@@ -43,6 +43,16 @@ export interface FleetWorker {
   maxRunning: number;
 }
 
+export interface WorkerFleetOptions {
+  /**
+   * The token the workers register with (FOREST_AUTH=on: a worker token of the group, or an
+   * admin token). Default none: an app with auth off.
+   */
+  token?: string;
+  /** The token that lists them (GET /api/workers needs `read`). Default `token`. */
+  readToken?: string;
+}
+
 export class WorkerFleet {
   readonly runs: FleetRun[] = [];
   readonly workers: FleetWorker[] = [];
@@ -52,6 +62,7 @@ export class WorkerFleet {
     readonly group: string,
     private readonly handlers: Record<string, FleetHandler>,
     private readonly pollWaitMs = 500,
+    private readonly options: WorkerFleetOptions = {},
   ) {}
 
   /**
@@ -111,6 +122,8 @@ export class WorkerFleet {
       requestTimeoutMs: 5000,
       retry: { initialMs: 50, maxMs: 500 },
       logger: false,
+      // Explicit, so a FOREST_WORKER_TOKEN of the test's environment is never picked up.
+      token: this.options.token ?? '',
     });
     worker.sdk = sdk;
     this.workers.push(worker);
@@ -129,8 +142,10 @@ export class WorkerFleet {
   async listWorkers(): Promise<
     { id: string; labels: Record<string, string>; registeredAt: string }[]
   > {
+    const readToken = this.options.readToken ?? this.options.token;
     const response = await fetch(
       `${this.baseUrl}/api/workers?group=${encodeURIComponent(this.group)}`,
+      readToken ? { headers: { authorization: `Bearer ${readToken}` } } : {},
     );
     if (!response.ok) throw new Error(`GET /api/workers answered ${response.status}`);
     return (await response.json()) as {

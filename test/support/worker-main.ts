@@ -5,7 +5,7 @@
  *
  *   FOREST_TEST_WORKER_NODES          comma-separated node base URLs (required)
  *   FOREST_TEST_WORKER_GROUP          the group (required)
- *   FOREST_TEST_WORKER_NAME           a label: the declared host name, so worker ids read `{name}-{lease}`
+ *   FOREST_TEST_WORKER_NAME           a label: the declared host name, so worker ids read `{name}-{random}-{lease}`
  *   FOREST_TEST_WORKER_TARGETS        comma-separated targets, each with the handler below (default `t`)
  *   FOREST_TEST_WORKER_CONCURRENCY    the SDK's concurrency (default 4)
  *   FOREST_TEST_WORKER_SLEEP_MS       the handler sleeps this long (default 0), ending early on abort
@@ -21,6 +21,12 @@
  *   FOREST_TEST_WORKER_TICK_MS        > 0: the handler sleeps in ticks of this many ms, so time the process spends
  *                                     stopped (SIGSTOP) does not count: it runs SLEEP_MS of its own time
  *   FOREST_TEST_WORKER_RECORD_ABORTS  `1`: an `abort` record (execution id, time, reason) when a handler's signal aborts
+ *   FOREST_TEST_WORKER_PARAMS         `1`: the job's params may steer the handler, so one fleet serves a job mix
+ *                                     (benchmarks): an object param `sleepMs` replaces FOREST_TEST_WORKER_SLEEP_MS,
+ *                                     and `failPercent` (0-100) makes attempts up to `failAttempts` (default 1)
+ *                                     throw for that share of fires, chosen by a hash of the fire's first-attempt
+ *                                     id (the same fires on every run). Other params (null, arrays...) change nothing.
+ *   FOREST_TEST_WORKER_TOKEN          the SDK's `token`: sent on registration (FOREST_AUTH=on); unset: none
  *
  * What the handlers saw goes to stdout, one JSON object per line (see WorkerRecord in
  * worker-process.ts); lines written in the same tick share one write. Nothing else is
@@ -42,6 +48,7 @@ const stopTimeoutMs = Number(env.FOREST_TEST_WORKER_STOP_TIMEOUT_MS ?? 5000);
 const ignoreAbort = env.FOREST_TEST_WORKER_IGNORE_ABORT === '1';
 const tickMs = Number(env.FOREST_TEST_WORKER_TICK_MS ?? 0);
 const recordAborts = env.FOREST_TEST_WORKER_RECORD_ABORTS === '1';
+const paramsDriven = env.FOREST_TEST_WORKER_PARAMS === '1';
 
 // ---- records: JSON lines on stdout, coalesced per tick ----
 
@@ -96,6 +103,34 @@ function reasonText(reason: unknown): string {
   return String(reason);
 }
 
+/** FNV-1a of `text`: a stable hash, so a fire fails (or not) the same way on every run. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** What the handler does for `ctx`: sleep how long, and whether it then throws. */
+function behaviourOf(ctx: ForestJobContext): { sleepMs: number; fail: boolean } {
+  const params = ctx.params as Record<string, unknown> | null;
+  if (!paramsDriven || typeof params !== 'object' || params === null || Array.isArray(params)) {
+    return { sleepMs, fail: false };
+  }
+  const number = (value: unknown, fallback: number) =>
+    typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+  const failPercent = number(params.failPercent, 0);
+  const failAttempts = number(params.failAttempts, 1);
+  // The fire's first-attempt id (retries are `{first}.r{n}`), so its retries hash alike.
+  const fire = ctx.executionId.replace(/\.r\d+$/, '');
+  return {
+    sleepMs: number(params.sleepMs, sleepMs),
+    fail: failPercent > 0 && ctx.attempt <= failAttempts && fnv1a(fire) % 100 < failPercent,
+  };
+}
+
 let worker: ForestWorker;
 
 async function handler(ctx: ForestJobContext): Promise<unknown> {
@@ -125,10 +160,12 @@ async function handler(ctx: ForestJobContext): Promise<unknown> {
   let ok = false;
   try {
     if (logLine) ctx.logger.info('handled %s by %s (%s)', ctx.executionId, name, workerId);
+    const behaviour = behaviourOf(ctx);
     // A handler that ignores its signal waits on one that never aborts.
     const waitOn = ignoreAbort ? new AbortController().signal : ctx.signal;
     if (block) await abortable(Infinity, waitOn);
-    else if (sleepMs > 0) await sleepFor(sleepMs, waitOn);
+    else if (behaviour.sleepMs > 0) await sleepFor(behaviour.sleepMs, waitOn);
+    if (behaviour.fail) throw new Error(`planned failure of attempt ${ctx.attempt} (failPercent)`);
     ok = true;
     return returnResult ? { worker: workerId, name } : undefined;
   } finally {
@@ -148,6 +185,8 @@ async function main(): Promise<void> {
     concurrency: Number(env.FOREST_TEST_WORKER_CONCURRENCY ?? 4),
     handlers,
     host: name,
+    // Empty or unset: no token (the child's environment has no FOREST_WORKER_TOKEN either).
+    token: env.FOREST_TEST_WORKER_TOKEN || undefined,
     ...(env.FOREST_TEST_WORKER_POLL_WAIT_MS
       ? { pollWaitMs: Number(env.FOREST_TEST_WORKER_POLL_WAIT_MS) }
       : {}),

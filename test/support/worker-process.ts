@@ -26,7 +26,7 @@ export interface WorkerProcessOptions {
   /** Node base URLs, e.g. NodeProcess.baseUrl. */
   nodes: string[];
   group: string;
-  /** A label: also the declared host name, so the worker id reads `{name}-{lease}`. */
+  /** A label: also the declared host name, so the worker id reads `{name}-{random}-{lease}`. */
   name: string;
   /** Default ['t']; every target gets the same handler. */
   targets?: string[];
@@ -45,6 +45,12 @@ export interface WorkerProcessOptions {
   tickMs?: number;
   /** An `abort` record whenever a running handler's signal aborts (kept in `aborts`). */
   recordAborts?: boolean;
+  /**
+   * The job's params may steer the handler (one fleet for a job mix): an object's `sleepMs`
+   * replaces `sleepMs`; `failPercent` (0-100) fails attempts up to `failAttempts` (default
+   * 1) of that share of fires, picked by a hash of the fire's first-attempt id.
+   */
+  paramsDriven?: boolean;
   /** The handler logs `handled {executionId} by {name} ({workerId})` into the output. */
   logLine?: boolean;
   /** The handler returns `{ worker: workerId, name }`, appended to the output. */
@@ -60,6 +66,11 @@ export interface WorkerProcessOptions {
   stopTimeoutMs?: number;
   /** The SDK's info lines to stderr too (warnings and errors always go there). */
   sdkLog?: boolean;
+  /**
+   * The token the worker registers with (FOREST_AUTH=on: a worker token of the group, or an
+   * admin token). Default none: nodes with auth off.
+   */
+  token?: string;
   /** Extra node flags, e.g. ['--cpu-prof']. */
   execArgv?: string[];
 }
@@ -144,6 +155,8 @@ export class WorkerProcess {
       ...(options.ignoreAbort ? { FOREST_TEST_WORKER_IGNORE_ABORT: '1' } : {}),
       ...(options.tickMs ? { FOREST_TEST_WORKER_TICK_MS: String(options.tickMs) } : {}),
       ...(options.recordAborts ? { FOREST_TEST_WORKER_RECORD_ABORTS: '1' } : {}),
+      ...(options.paramsDriven ? { FOREST_TEST_WORKER_PARAMS: '1' } : {}),
+      ...(options.token ? { FOREST_TEST_WORKER_TOKEN: options.token } : {}),
       ...(options.pollWaitMs !== undefined
         ? { FOREST_TEST_WORKER_POLL_WAIT_MS: String(options.pollWaitMs) }
         : {}),
