@@ -461,6 +461,33 @@ export const SETTINGS = {
     defaultText: '60000',
     parse: integer(1000, 86_400_000, 60_000),
   } satisfies SettingSpec<number>,
+  metricsPublic: {
+    env: 'FOREST_METRICS_PUBLIC',
+    description:
+      'true: /metrics (Prometheus) answers without a token even with FOREST_AUTH=on; ' +
+      'false: it needs a read token like the API',
+    defaultText: 'false',
+    parse: (raw): boolean => {
+      const value = optional(raw) ?? 'false';
+      if (value !== 'true' && value !== 'false') {
+        throw new SettingError(`"${value}" is not allowed: use true or false`);
+      }
+      return value === 'true';
+    },
+  } satisfies SettingSpec<boolean>,
+  logFormat: {
+    env: 'FOREST_LOG_FORMAT',
+    description:
+      'json: one JSON object per line (pino); pretty: human-readable lines for a terminal',
+    defaultText: 'json',
+    parse: (raw): 'json' | 'pretty' => {
+      const value = optional(raw) ?? 'json';
+      if (value !== 'json' && value !== 'pretty') {
+        throw new SettingError(`"${value}" is not allowed: use json or pretty`);
+      }
+      return value;
+    },
+  } satisfies SettingSpec<'json' | 'pretty'>,
   logLevel: {
     env: 'FOREST_LOG_LEVEL',
     description: `Log level: ${LOG_LEVELS.join(', ')}`,

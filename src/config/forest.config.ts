@@ -41,6 +41,8 @@ export abstract class ForestConfig {
   abstract readonly corsOrigins: readonly string[];
   abstract readonly auditKeep: number;
   abstract readonly auditMaxAgeH: number;
+  abstract readonly metricsPublic: boolean;
+  abstract readonly logFormat: 'json' | 'pretty';
   abstract readonly timeoutGraceMs: number;
   abstract readonly executionKeepPerJob: number;
   abstract readonly executionMaxAgeH: number;
