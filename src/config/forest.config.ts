@@ -136,24 +136,50 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-/** The text `--help` prints: each variable with its default and meaning. */
-export function configHelp(): string {
-  const rows = Object.values(SETTINGS) as SettingSpec<unknown>[];
-  const width = Math.max(...rows.map((spec) => spec.env.length));
-  const lines = rows.map(
-    (spec) =>
-      `  ${spec.env.padEnd(width)}  ${spec.description}` +
-      (spec.defaultText ? ` (default: ${spec.defaultText})` : ''),
+/** A plugin's settings as `--help` lists them (from its @ForestPlugin `settings`). */
+export interface PluginSettingsHelp {
+  plugin: string;
+  settings: readonly { env: string; description: string; default?: string }[];
+}
+
+/**
+ * The text `--help` prints: each variable with its default and meaning, then the settings
+ * each loaded plugin declares, under its name.
+ */
+export function configHelp(plugins: readonly PluginSettingsHelp[] = []): string {
+  const rows = (Object.values(SETTINGS) as SettingSpec<unknown>[]).map((spec) => ({
+    env: spec.env,
+    description: spec.description,
+    default: spec.defaultText,
+  }));
+  const withSettings = plugins.filter((p) => p.settings.length > 0);
+  const width = Math.max(
+    ...[...rows, ...withSettings.flatMap((p) => p.settings)].map((s) => s.env.length),
   );
+  const line = (s: { env: string; description: string; default?: string }, indent: string) =>
+    `${indent}${s.env.padEnd(width)}  ${s.description}` +
+    (s.default ? ` (default: ${s.default})` : '');
+  const pluginLines = withSettings.flatMap((p) => [
+    `  ${p.plugin}:`,
+    ...p.settings.map((s) => line(s, '    ')),
+  ]);
   return [
     'Forest scheduler node',
     '',
     'Usage: node dist/src/main.js [--help]',
     '',
     'Configuration comes from environment variables:',
-    ...lines,
+    ...rows.map((s) => line(s, '  ')),
+    ...(pluginLines.length > 0
+      ? [
+          '',
+          'Plugin settings (read by the plugins loaded with this configuration):',
+          ...pluginLines,
+        ]
+      : []),
     '',
     'Without FOREST_ETCD_ENDPOINTS the node runs alone on the embedded store in FOREST_DATA_DIR.',
+    'Logs are JSON lines on stdout (FOREST_LOG_FORMAT=pretty: human-readable).',
     '',
   ].join('\n');
 }

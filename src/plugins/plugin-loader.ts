@@ -212,4 +212,28 @@ function checkInfo(info: ForestPluginInfo, api: string): void {
       PluginMessages.incompatible(info.name, info.version, info.compatibility, api),
     );
   }
+  checkSettings(info);
+}
+
+/** Plugin settings are FOREST_* variables (the only ones PluginSettings sees), described. */
+const SETTING_ENV = /^FOREST_[A-Z0-9_]{1,100}$/;
+
+function checkSettings(info: ForestPluginInfo): void {
+  const settings: unknown = info.settings;
+  if (settings === undefined) return;
+  if (!Array.isArray(settings)) {
+    throw new PluginLoadError(PluginMessages.badSetting(info.name, 'settings is not an array'));
+  }
+  for (const setting of settings as unknown[]) {
+    const { env, description, default: fallback } = (setting ?? {}) as Record<string, unknown>;
+    const problem =
+      typeof env !== 'string' || !SETTING_ENV.test(env)
+        ? `env ${JSON.stringify(env)} is not FOREST_ followed by A-Z, 0-9 or _`
+        : typeof description !== 'string' || description.trim() === ''
+          ? `${env} has no description`
+          : fallback !== undefined && typeof fallback !== 'string'
+            ? `${env}: default must be a string`
+            : undefined;
+    if (problem) throw new PluginLoadError(PluginMessages.badSetting(info.name, problem));
+  }
 }

@@ -23,6 +23,9 @@ export const PluginMessages = {
     'use a plugin version built for this Forest',
   duplicate: (name: string, first: string, second: string) =>
     `two plugins are named "${name}": ${first} and ${second}; remove one, or rename it`,
+  badSetting: (name: string, problem: string) =>
+    `plugin "${name}" declares a setting that is not valid: ${problem} ` +
+    '(settings: [{ env: "FOREST_…", description: "…", default?: "…" }])',
   failedToLoad: (location: string, error: unknown) =>
     `${location} failed to load: ${error instanceof Error ? error.message : String(error)}`,
   typeScriptUnavailable: (location: string) =>

@@ -10,6 +10,22 @@ export interface ForestPluginInfo {
   compatibility: string;
   /** One line for `GET /api/plugins`. */
   description?: string;
+  /**
+   * The settings (environment variables) the plugin reads through PluginSettings, listed by
+   * the node's `--help` under the plugin's name. Documentation only: reading and checking
+   * them stays the plugin's job.
+   */
+  settings?: readonly ForestPluginSetting[];
+}
+
+/** One setting a plugin reads: `{ env: 'FOREST_WEBHOOK_URL', description: '…' }`. */
+export interface ForestPluginSetting {
+  /** The variable, `FOREST_` + uppercase letters, digits, underscores (PluginSettings only sees FOREST_*). */
+  env: string;
+  /** What it does and what values are allowed, one line. */
+  description: string;
+  /** The default as shown in --help; omit when unset means "none". */
+  default?: string;
 }
 
 export type ForestPluginMetadata = ForestPluginInfo & ModuleMetadata;
@@ -24,10 +40,10 @@ export const FOREST_PLUGIN_METADATA = 'forest:plugin';
  * name when the host boots.
  */
 export function ForestPlugin(metadata: ForestPluginMetadata): ClassDecorator {
-  const { name, version, compatibility, description, ...moduleMetadata } = metadata;
+  const { name, version, compatibility, description, settings, ...moduleMetadata } = metadata;
   return (target) => {
     Module(moduleMetadata)(target);
-    const info: ForestPluginInfo = { name, version, compatibility, description };
+    const info: ForestPluginInfo = { name, version, compatibility, description, settings };
     Reflect.defineMetadata(FOREST_PLUGIN_METADATA, info, target);
   };
 }
