@@ -3,6 +3,7 @@ import { ElectionModule } from '../election/election.module';
 import { FIRE_PLACEMENT } from './fire-placement';
 import { DispatchEventBus } from './dispatch.events';
 import { DispatchState } from './dispatch-state';
+import { DispatchMetricsFeed } from './dispatch.metrics';
 import { Dispatcher } from './dispatcher.service';
 import { DeadlineTracker } from './deadline-tracker';
 import { LongWaitSweep } from './long-wait-sweep';
@@ -20,6 +21,7 @@ import { WorkerRecovery } from './worker-recovery';
     LongWaitSweep,
     DeadlineTracker,
     Dispatcher,
+    DispatchMetricsFeed,
     { provide: FIRE_PLACEMENT, useExisting: Dispatcher },
   ],
   exports: [Dispatcher, FIRE_PLACEMENT],

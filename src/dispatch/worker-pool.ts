@@ -118,6 +118,11 @@ export class WorkerPool {
     return [...this.groups.keys()];
   }
 
+  /** Live workers of the group, in id order. */
+  workersOf(group: string): readonly PoolWorker[] {
+    return this.byId(group);
+  }
+
   clear(): void {
     this.groups.clear();
     this.sorted.clear();

@@ -8,11 +8,14 @@ import {
 } from '@nestjs/common';
 import { CoordinationStore } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
+import { MetricsService } from '../metrics/metrics.service';
+import { InstrumentedStore } from './instrumented-store';
 import { createCoordinationStore } from './store.factory';
 import { COORDINATION_STORE } from './store.tokens';
 
 /**
- * Provides the CoordinationStore to every module and closes it last on shutdown.
+ * Provides the CoordinationStore to every module (measured: InstrumentedStore) and closes
+ * it last on shutdown.
  *
  * The node's start-up waits for the store (the plan loads before the node listens), and
  * Nest holds start-up log lines back until the node listens. So that an unreachable store
@@ -25,8 +28,10 @@ import { COORDINATION_STORE } from './store.tokens';
   providers: [
     {
       provide: COORDINATION_STORE,
-      inject: [ForestConfig],
-      useFactory: (config: ForestConfig) => createCoordinationStore(config),
+      inject: [ForestConfig, MetricsService],
+      // Measured (latency, errors, watch restarts) whichever adapter runs.
+      useFactory: async (config: ForestConfig, metrics: MetricsService) =>
+        new InstrumentedStore(await createCoordinationStore(config), metrics.store),
     },
   ],
   exports: [COORDINATION_STORE],
