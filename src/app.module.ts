@@ -16,6 +16,8 @@ import { ElectionModule } from './election/election.module';
 import { ExecutionModule } from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { JobModule } from './job/job.module';
+import { forestLogger } from './logging/forest-logger';
+import { MetricsModule } from './metrics/metrics.module';
 import { BUILTIN_PLUGINS_DIR, loadPlugins, PluginLoadResult } from './plugins/plugin-loader';
 import { PluginsModule } from './plugins/plugins.module';
 import { PlannerModule } from './planner/planner.module';
@@ -37,16 +39,16 @@ export class AppModule {
         ForestConfigModule.forRoot(config),
         LoggerModule.forRoot({
           pinoHttp: {
-            level: config.logLevel,
-            base: { node: config.nodeId },
+            // The node's one pino logger (level, format, node id, redaction): main.ts logs
+            // through it too, before and after Nest.
+            logger: forestLogger(config),
             // Request logs at debug (a busy worker fleet polls constantly); 503s and aborted
             // uploads without a made-up error stack (see requestLogLevel).
             customLogLevel: requestLogLevel,
             customErrorObject: requestErrorObject,
-            // API tokens and worker session secrets travel in these; never log them.
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
           },
         }),
+        MetricsModule,
         StoreModule,
         AuthModule,
         PluginsModule.forRoot(loaded),

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AlertDelivery, ForestAlert, ForestAlertChannel } from '@forest/plugin-api';
 import { loadConfig } from '../config/forest.config';
 import { JobService } from '../job/job.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { PluginRegistry } from '../plugins/plugin-registry';
 import { AlertInput, AlertService } from './alert.service';
 
@@ -51,9 +52,11 @@ function setup(env: Record<string, string> = {}) {
           })
         : Promise.reject(new Error('no such job')),
   } as unknown as JobService;
-  const service = new AlertService(config, registry, jobs);
+  const metrics = new MetricsService();
+  const service = new AlertService(config, registry, jobs, metrics);
   return {
     service,
+    metrics,
     ops: channels.ops as RecordingChannel,
     team: channels.team as RecordingChannel,
   };
@@ -106,6 +109,20 @@ describe('AlertService', () => {
         error: 'alert channel "hangs" of plugin plugin-hangs did not answer within 100ms',
       },
     });
+  });
+
+  it('counts deliveries by channel and outcome, and the channel calls that failed or timed out', async () => {
+    const { service, metrics } = setup();
+    service.raise(failed);
+    await settle(service, 4);
+    const deliveries = (await metrics.alerts.deliveries.get()).values;
+    expect(
+      deliveries.map((v) => `${v.labels.channel} ${v.labels.outcome} ${v.value}`).sort(),
+    ).toEqual(['hangs failed 1', 'ops delivered 1', 'team delivered 1', 'throws failed 1']);
+    const failures = (await metrics.plugins.callFailures.get()).values;
+    expect(
+      failures.map((v) => `${v.labels.call} ${v.labels.name} ${v.labels.reason}`).sort(),
+    ).toEqual(['send hangs timeout', 'send throws error']);
   });
 
   it('sends events a job did not select, and cluster events, to the default channels only', async () => {

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { AlertDelivery, AlertSeverity, ForestAlert, ForestAlertEvent } from '@forest/plugin-api';
 import { ForestConfig } from '../config/forest.config';
 import { JobService } from '../job/job.service';
-import { callWithin, ThrottledWarnings, wrap } from '../plugins/plugin-call';
+import { AlertMetrics, PluginMetrics } from '../metrics/metric-families';
+import { MetricsService } from '../metrics/metrics.service';
+import { callWithin, failureOf, ThrottledWarnings, wrap } from '../plugins/plugin-call';
 import { PluginRegistry } from '../plugins/plugin-registry';
 import { RepeatLimiter } from './repeat-limiter';
 
@@ -46,13 +48,16 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
   private readonly recentAlerts: AlertRecord[] = [];
   private inFlight = 0;
   private timer?: NodeJS.Timeout;
+  private readonly metrics?: { alerts: AlertMetrics; plugins: PluginMetrics };
 
   constructor(
     private readonly config: ForestConfig,
     private readonly plugins: PluginRegistry,
     private readonly jobs: JobService,
+    @Optional() metrics?: MetricsService,
   ) {
     this.limiter = new RepeatLimiter(config.alertRepeatWindowS * 1000);
+    this.metrics = metrics && { alerts: metrics.alerts, plugins: metrics.plugins };
   }
 
   onModuleInit(): void {
@@ -165,12 +170,15 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
           registered.instance.send(alert, { signal }),
         );
         if (delivery?.status !== 'delivered' && delivery?.status !== 'failed') {
+          this.metrics?.plugins.failed('send', name, 'invalid_answer');
           delivery = { status: 'failed', error: `${label} answered ${JSON.stringify(delivery)}` };
         }
       } catch (error) {
+        this.metrics?.plugins.failed('send', name, failureOf(error));
         delivery = { status: 'failed', error: wrap(label, error).message };
       }
     }
+    this.metrics?.alerts.deliveries.inc({ channel: name, outcome: delivery.status });
     record.deliveries.push({ channel: name, delivery });
     if (delivery.status === 'failed') {
       this.warnings.warnOnce(

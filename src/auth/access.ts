@@ -8,6 +8,8 @@ import type { FastifyRequest } from 'fastify';
  *
  * - `public`: anyone (only /health and the Swagger UI).
  * - `read`: viewer, operator, admin tokens.
+ * - `metrics`: GET /metrics: `public` with FOREST_METRICS_PUBLIC=true (for a Prometheus
+ *   without a token), otherwise as `read`.
  * - `operate`: operator and admin tokens (trigger, pause, resume, cancel, and job/group writes).
  * - `admin`: admin tokens (tokens, audit log, deleting groups with their jobs).
  * - `worker-register`: a worker token of the group, or an admin token.
@@ -20,6 +22,7 @@ import type { FastifyRequest } from 'fastify';
 export const ACCESS_LEVELS = [
   'public',
   'read',
+  'metrics',
   'operate',
   'admin',
   'worker-register',
@@ -44,9 +47,9 @@ export type Role = (typeof ROLES)[number];
  * `worker-session` is the worker gateway's to check, so no role lists them.
  */
 export const ROLE_ACCESS: Readonly<Record<Role, readonly AccessLevel[]>> = {
-  admin: ['read', 'operate', 'admin', 'worker-register'],
-  operator: ['read', 'operate'],
-  viewer: ['read'],
+  admin: ['read', 'metrics', 'operate', 'admin', 'worker-register'],
+  operator: ['read', 'metrics', 'operate'],
+  viewer: ['read', 'metrics'],
   worker: ['worker-register'],
 };
 

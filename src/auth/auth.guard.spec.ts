@@ -24,6 +24,7 @@ import { TokenService } from './token.service';
 class Routes {
   @RequireAccess('public') publicRoute() {}
   @RequireAccess('read') readRoute() {}
+  @RequireAccess('metrics') metricsRoute() {}
   @RequireAccess('operate') operateRoute() {}
   @RequireAccess('admin') adminRoute() {}
   @RequireAccess('worker-register') registerRoute() {}
@@ -57,10 +58,10 @@ describe('AuthGuard', () => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  function guard(auth: 'on' | 'off'): AuthGuard {
+  function guard(auth: 'on' | 'off', metricsPublic = false): AuthGuard {
     return new AuthGuard(
       new Reflector(),
-      { auth } as ForestConfig,
+      { auth, metricsPublic } as ForestConfig,
       tokens as unknown as TokenService,
       failures as unknown as AuthFailureLimiter,
     );
@@ -127,6 +128,25 @@ describe('AuthGuard', () => {
     expect(failures.blockedFor).not.toHaveBeenCalled();
   });
 
+  it('with auth on treats metrics as public with FOREST_METRICS_PUBLIC=true, as read otherwise', async () => {
+    await expect(guard('on', true).canActivate(context(request(), 'metricsRoute'))).resolves.toBe(
+      true,
+    );
+    expect(tokens.authenticate).not.toHaveBeenCalled();
+
+    await expect(
+      guard('on').canActivate(context(request(), 'metricsRoute')),
+    ).rejects.toBeInstanceOf(UnauthenticatedError);
+    tokens.authenticate.mockResolvedValue(principal('viewer'));
+    await expect(
+      guard('on').canActivate(context(request(`Bearer ${VALID}`), 'metricsRoute')),
+    ).resolves.toBe(true);
+    tokens.authenticate.mockResolvedValue(principal('worker'));
+    await expect(
+      guard('on').canActivate(context(request(`Bearer ${VALID}`), 'metricsRoute')),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
   it.each([
     ['no header', undefined],
     ['another scheme', `Basic ${VALID}`],
@@ -180,9 +200,9 @@ describe('AuthGuard', () => {
 
 describe('roles', () => {
   const table: Record<string, AccessLevel[]> = {
-    admin: ['read', 'operate', 'admin', 'worker-register'],
-    operator: ['read', 'operate'],
-    viewer: ['read'],
+    admin: ['read', 'metrics', 'operate', 'admin', 'worker-register'],
+    operator: ['read', 'metrics', 'operate'],
+    viewer: ['read', 'metrics'],
     worker: ['worker-register'],
   };
 

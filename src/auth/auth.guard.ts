@@ -20,9 +20,10 @@ import { TokenService } from './token.service';
  * - `worker-session` routes pass untouched, auth on or off: the worker gateway checks the
  *   worker's own session secret.
  * - FOREST_AUTH=off: every other route passes, with the anonymous principal.
- * - on: `public` passes; the rest need `Authorization: Bearer <API token>` (401
- *   UNAUTHENTICATED when missing or not valid, 403 FORBIDDEN when the role is not enough;
- *   429 after too many failures from one address). The principal is left on the request.
+ * - on: `public` passes, and so does `metrics` with FOREST_METRICS_PUBLIC=true; the rest
+ *   need `Authorization: Bearer <API token>` (401 UNAUTHENTICATED when missing or not valid,
+ *   403 FORBIDDEN when the role is not enough; 429 after too many failures from one
+ *   address). The principal is left on the request.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -55,7 +56,7 @@ export class AuthGuard implements CanActivate {
       setPrincipal(request, { kind: 'anonymous' });
       return true;
     }
-    if (level === 'public') return true;
+    if (level === 'public' || (level === 'metrics' && this.config.metricsPublic)) return true;
 
     const waitS = await this.failures.blockedFor(request);
     if (waitS !== undefined) throw new TooManyAuthFailuresError(waitS);

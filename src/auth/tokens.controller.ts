@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -8,8 +8,15 @@ import {
 } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { KeySegmentPipe } from '../common/key-segment.pipe';
+import { pageOf, sortedByKey } from '../common/paging';
 import { Principal, RequireAccess } from './access';
-import { CreatedTokenDto, CreateTokenDto, TokenDto } from './dto/token.dto';
+import {
+  CreatedTokenDto,
+  CreateTokenDto,
+  ListTokensQueryDto,
+  TokenDto,
+  TokenPageDto,
+} from './dto/token.dto';
 import { CurrentPrincipal } from './principal.decorator';
 import { TokenService } from './token.service';
 
@@ -38,10 +45,17 @@ export class TokensController {
 
   @Get()
   @RequireAccess('admin')
-  @ApiOperation({ summary: 'List API tokens (never their secrets), with their last use' })
-  @ApiOkResponse({ type: [TokenDto] })
-  list(@CurrentPrincipal() principal: Principal): Promise<TokenDto[]> {
-    return this.tokens.list(principal);
+  @ApiOperation({
+    summary: 'List API tokens (never their secrets), with their last use, oldest first',
+  })
+  @ApiOkResponse({ type: TokenPageDto })
+  @ApiErrors(400)
+  async list(
+    @Query() query: ListTokensQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<TokenPageDto> {
+    const tokens = await this.tokens.list(principal);
+    return pageOf(sortedByKey(tokens, tokenSortKey), tokenSortKey, query, 'tokens');
   }
 
   @Delete(':id')
@@ -61,4 +75,9 @@ export class TokensController {
   ): Promise<void> {
     await this.tokens.revoke(id, principal);
   }
+}
+
+/** The order TokenService.list sorts by (creation time, then id), as one comparable key. */
+function tokenSortKey(token: TokenDto): string {
+  return `${token.createdAt}|${token.id}`;
 }

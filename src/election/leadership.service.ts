@@ -8,6 +8,8 @@ import { Keyspace } from '@forest/protocol';
 import { CoordinationStore, TxnRequest, TxnResult } from '@forest/store';
 import { Observable, Subject } from 'rxjs';
 import { ForestConfig } from '../config/forest.config';
+import { ElectionMetrics } from '../metrics/metric-families';
+import { MetricsService } from '../metrics/metrics.service';
 import { InjectStore } from '../store/store.tokens';
 import { CampaignSession } from './campaign-session';
 import { NotLeaderError } from './election.errors';
@@ -30,6 +32,9 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
   private session?: CampaignSession;
   private token?: number;
   private currentLeaderId?: string;
+  /** The last leader this node saw, kept through elections and outages (for the metric). */
+  private lastKnownLeaderId?: string;
+  private readonly metrics: ElectionMetrics;
   private stopping = false;
   private retryMs = MIN_RETRY_MS;
   private retryTimer?: NodeJS.Timeout;
@@ -38,7 +43,9 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     @InjectStore() private readonly store: CoordinationStore,
     private readonly config: ForestConfig,
+    metrics: MetricsService,
   ) {
+    this.metrics = metrics.election;
     this.node = {
       id: config.nodeId,
       address: config.advertiseUrl,
@@ -109,6 +116,7 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
     if (fence.type === 'get' && fence.kv?.createRevision === token) {
       return { ...result, results: result.results.slice(0, -1) };
     }
+    this.metrics.fencedWritesRefused.inc();
     this.logger.warn(
       `node=${this.node.id} fenced write refused: token ${token} is no longer valid`,
     );
@@ -162,8 +170,15 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
 
   private onLeaderChanged(leaderId: string | undefined, token: number | undefined): void {
     this.currentLeaderId = leaderId;
+    if (leaderId !== undefined) {
+      if (this.lastKnownLeaderId !== undefined && leaderId !== this.lastKnownLeaderId) {
+        this.metrics.leaderChanges.inc();
+      }
+      this.lastKnownLeaderId = leaderId;
+    }
     if (token !== undefined && this.token === undefined) {
       this.token = token;
+      this.metrics.leader.set(1);
       this.logger.log(`node=${this.node.id} elected leader (fencing token ${token})`);
       this.events.next({ type: 'elected', nodeId: this.node.id, token, at: new Date() });
     } else if (token === undefined) {
@@ -174,6 +189,7 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
   private demote(reason: string): void {
     if (this.token === undefined) return;
     this.token = undefined;
+    this.metrics.leader.set(0);
     this.logger.warn(`node=${this.node.id} demoted: ${reason}`);
     this.events.next({ type: 'demoted', nodeId: this.node.id, reason, at: new Date() });
   }

@@ -79,11 +79,18 @@ export function laterKey(a: string | undefined, b: string | undefined): string |
   return a > b ? a : b;
 }
 
-const CURSOR_VERSION = 'e1';
+export type ExecutionOrder = 'asc' | 'desc';
 
-/** An opaque continuation: the last key a page examined. */
-export function encodeCursor(lastKey: string): string {
-  return Buffer.from(`${CURSOR_VERSION}:${lastKey}`, 'utf8').toString('base64url');
+/** Cursors of the two orders differ, so one is never read as the other. */
+const CURSOR_VERSION: Record<ExecutionOrder, string> = { asc: 'e1', desc: 'e2' };
+
+/**
+ * An opaque continuation. Oldest first: the last key a page examined (the next page
+ * starts after it). Newest first: the key every item of the next page sorts before; a
+ * bound equal to `executions/{jobId}/` means that job is done (go on with the next one).
+ */
+export function encodeCursor(key: string, order: ExecutionOrder = 'asc'): string {
+  return Buffer.from(`${CURSOR_VERSION[order]}:${key}`, 'utf8').toString('base64url');
 }
 
 /**
@@ -91,10 +98,14 @@ export function encodeCursor(lastKey: string): string {
  * API made for a range under `prefix` (a cursor from an all-jobs listing is not valid
  * with another jobId, and no cursor reaches outside `executions/`).
  */
-export function decodeCursor(cursor: string, prefix: string): string | undefined {
+export function decodeCursor(
+  cursor: string,
+  prefix: string,
+  order: ExecutionOrder = 'asc',
+): string | undefined {
   if (!/^[A-Za-z0-9_-]{1,700}$/.test(cursor)) return undefined;
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const head = `${CURSOR_VERSION}:`;
+  const head = `${CURSOR_VERSION[order]}:`;
   if (!text.startsWith(head)) return undefined;
   const key = text.slice(head.length);
   return key.startsWith(prefix) && key.length > prefix.length ? key : undefined;

@@ -8,6 +8,7 @@ import {
   RangeResult,
   TxnRequest,
 } from '@forest/store';
+import { NewestFirstPage, NewestFirstQuery, readNewestFirst } from '../common/newest-first';
 import { InjectStore } from '../store/store.tokens';
 import { TxnPart } from './execution-ops';
 import { RetentionDecision } from './retention';
@@ -67,6 +68,11 @@ export class ExecutionRepository {
   /** One page of keys under `prefix` strictly after `after`, ascending. */
   page(prefix: string, after: string | undefined, limit: number): Promise<RangeResult> {
     return this.store.range(prefix, { after, limit });
+  }
+
+  /** Records under a time-keyed prefix newest first (see readNewestFirst). */
+  newestFirst<T>(query: NewestFirstQuery<T>): Promise<NewestFirstPage<T>> {
+    return readNewestFirst(this.store, query);
   }
 
   /**

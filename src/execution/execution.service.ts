@@ -13,6 +13,7 @@ import { mayAccessGroup, Principal } from '../auth/access';
 import { ANY_GROUP } from '../auth/scope';
 import { ValidationFailedError } from '../common/domain-error';
 import { ForestConfig } from '../config/forest.config';
+import { MetricsService } from '../metrics/metrics.service';
 import { ParamsTooLargeError } from '../job/job.errors';
 import { MAX_PARAMS_BYTES, JobService } from '../job/job.service';
 import {
@@ -30,12 +31,15 @@ import {
   JobBusyError,
 } from './execution.errors';
 import {
+  afterJob,
   decodeCursor,
   encodeCursor,
   ExecutionFilters,
+  ExecutionOrder,
   firstKeyAfter,
   laterKey,
   matchesFilters,
+  parseExecutionKey,
 } from './execution-query';
 import { admitOps, finishOps, holdsMarker, readStates } from './execution-ops';
 import { capText, isFinal, newExecution, policyFields } from './execution-record';
@@ -65,6 +69,7 @@ export class ExecutionService {
     private readonly executions: ExecutionRepository,
     private readonly jobs: JobService,
     private readonly config: ForestConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -126,6 +131,9 @@ export class ExecutionService {
         value: job.version,
       };
       if (await this.executions.commit(admission, [jobGuard])) {
+        if (admission.replaced) {
+          this.metrics.executions.recordFinished(job.group, 'cancelled', false);
+        }
         const replaced = admission.replaced ? ` (replaced ${admission.replaced.id})` : '';
         this.logger.log(`execution=${id} job=${jobId} triggered manually (pending)${replaced}`);
         return toExecutionDto(admission.created);
@@ -143,9 +151,10 @@ export class ExecutionService {
   }
 
   /**
-   * Executions in key order: oldest first within a job (by scheduled time), jobs by id.
-   * With a jobId only that job's keys are read, from the first key at `from`; without
-   * one, `executions/` is scanned and filtered, at most MAX_SCANNED_PER_REQUEST per call.
+   * Executions newest first (`order=desc`, the default) or oldest first (`asc`), within a
+   * job by scheduled time; across jobs (no jobId) job by job, by job id. With a jobId only
+   * that job's keys are read; without one, `executions/` is walked job by job. Either way
+   * at most MAX_SCANNED_PER_REQUEST keys are read per call.
    */
   async list(
     query: ListExecutionsQueryDto,
@@ -155,6 +164,11 @@ export class ExecutionService {
     const filters = toFilters(query);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const prefix = filters.jobId ? Keyspace.jobExecutions(filters.jobId) : Keyspace.executions;
+    if ((query.order ?? 'desc') === 'desc') {
+      const bound =
+        query.cursor === undefined ? undefined : requireCursor(query.cursor, prefix, 'desc');
+      return this.newestFirst(filters, limit, bound, scope);
+    }
     let after = laterKey(
       query.cursor === undefined ? undefined : requireCursor(query.cursor, prefix),
       filters.jobId && filters.fromMs !== undefined
@@ -189,6 +203,84 @@ export class ExecutionService {
       if (!page.more || after === undefined) return { items };
       if (scanned >= MAX_SCANNED_PER_REQUEST) return { items, next: encodeCursor(after) };
     }
+  }
+
+  /**
+   * Newest first. One job: its keys read backwards in time windows (readNewestFirst, as
+   * the audit log). Without a jobId, job after job in id order, each newest first: a job
+   * costs a key lookup to find plus the reader's count-only ranges, so every job visited
+   * counts against the scan budget (at least one key) besides the keys it reads.
+   */
+  private async newestFirst(
+    filters: ExecutionFilters,
+    limit: number,
+    cursorBound: string | undefined,
+    scope: Principal,
+  ): Promise<ExecutionPageDto> {
+    const read = (jobId: string, bound: string | undefined, want: number, budget: number) =>
+      this.executions.newestFirst<ExecutionRecord>({
+        prefix: Keyspace.jobExecutions(jobId),
+        limit: want,
+        budget,
+        bound,
+        fromMs: filters.fromMs,
+        toMs: filters.toMs,
+        decode: (kv) => parseExecution(kv)?.record,
+        accept: (record) => matchesFilters(record, filters) && mayAccessGroup(scope, record.group),
+      });
+    const summaries = (records: ExecutionRecord[]) => records.map(toSummaryDto);
+    if (filters.jobId) {
+      const page = await read(filters.jobId, cursorBound, limit, MAX_SCANNED_PER_REQUEST);
+      return {
+        items: summaries(page.items),
+        ...(page.next ? { next: encodeCursor(page.next, 'desc') } : {}),
+      };
+    }
+    // Across jobs: the cursor names the job to go on with, and where in it.
+    let jobId: string | undefined;
+    let bound: string | undefined;
+    if (cursorBound !== undefined) {
+      const parsed = parseExecutionKey(cursorBound);
+      if (parsed) {
+        jobId = parsed.jobId;
+        bound = cursorBound;
+      } else {
+        // `executions/{jobId}/`: that job is done.
+        jobId = await this.nextJobWithExecutions(cursorBound.slice(Keyspace.executions.length, -1));
+      }
+    } else {
+      jobId = await this.nextJobWithExecutions(undefined);
+    }
+    const items: ExecutionSummaryDto[] = [];
+    let scanned = 0;
+    while (jobId !== undefined) {
+      const page = await read(
+        jobId,
+        bound,
+        limit - items.length,
+        MAX_SCANNED_PER_REQUEST - scanned,
+      );
+      items.push(...summaries(page.items));
+      scanned += Math.max(1, page.scanned);
+      const resume = page.next ?? Keyspace.jobExecutions(jobId);
+      if (page.next !== undefined || items.length >= limit || scanned >= MAX_SCANNED_PER_REQUEST) {
+        return { items, next: encodeCursor(resume, 'desc') };
+      }
+      jobId = await this.nextJobWithExecutions(jobId);
+      bound = undefined;
+    }
+    return { items };
+  }
+
+  /** The first job id (with executions) after `jobId`, or the first of all. */
+  private async nextJobWithExecutions(jobId: string | undefined): Promise<string | undefined> {
+    const page = await this.executions.page(
+      Keyspace.executions,
+      jobId === undefined ? undefined : afterJob(jobId),
+      1,
+    );
+    const kv = page.kvs[0];
+    return kv ? parseExecutionKey(kv.key)?.jobId : undefined;
   }
 
   /**
@@ -247,6 +339,7 @@ export class ExecutionService {
         noRetry: true,
       });
       if (await this.executions.commit(part)) {
+        this.metrics.executions.recordFinished(record.group, 'cancelled', false);
         this.logger.log(`execution=${id} job=${record.jobId} cancelled (was ${record.status})`);
         return toExecutionDto(part.finished);
       }
@@ -284,8 +377,8 @@ function toFilters(query: ListExecutionsQueryDto): ExecutionFilters {
   };
 }
 
-function requireCursor(cursor: string, prefix: string): string {
-  const key = decodeCursor(cursor, prefix);
+function requireCursor(cursor: string, prefix: string, order: ExecutionOrder = 'asc'): string {
+  const key = decodeCursor(cursor, prefix, order);
   if (key === undefined) {
     const problem = 'not a `next` this API returned for these filters';
     throw new ValidationFailedError(`cursor: ${problem}`, [

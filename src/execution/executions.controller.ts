@@ -21,15 +21,18 @@ export class ExecutionsController {
   @Get()
   @RequireAccess('read')
   @ApiOperation({
-    summary: 'List executions, filtered, one page at a time (oldest first)',
+    summary: 'List executions, filtered, one page at a time (newest first by default)',
     description:
-      'Order: oldest first. Within a job by scheduled time (for a manual trigger: when it ' +
-      'was triggered), and across jobs by job id. `from`/`to` bound the scheduled time.\n\n' +
-      "With `jobId` only that job's executions are read, starting at `from`: use it " +
-      'whenever you can. Without it every execution is examined in turn, at most ' +
-      `${MAX_SCANNED_PER_REQUEST} per request: a page can then hold fewer than \`limit\` ` +
-      'items, or none, and still carry `next`. Keep passing `next` as `cursor` (with the ' +
-      'same filters) until it is absent.\n\n' +
+      'Order: `order=desc` (default) newest first, `order=asc` oldest first; within a job by ' +
+      'scheduled time (for a manual trigger: when it was triggered), across jobs job by job ' +
+      'in job id order. `from`/`to` bound the scheduled time. Paging: `limit` (1-500, default ' +
+      '50) and `cursor` (the `next` of the previous page, with the same filters and order).\n\n' +
+      "With `jobId` only that job's executions are read (newest first: its keys backwards in " +
+      'time windows): use it whenever you can. Without it every execution is examined in ' +
+      `turn, job by job, at most ${MAX_SCANNED_PER_REQUEST} keys per request (newest first, ` +
+      'each job visited also costs a few count-only reads and counts as at least one key): a ' +
+      'page can then hold fewer than `limit` items, or none, and still carry `next`. Keep ' +
+      'passing `next` as `cursor` until it is absent.\n\n' +
       'Items leave out params, output and the timeline, and cut `error` to 256 bytes: ' +
       'GET /api/executions/{id} has everything. Finished executions are deleted by ' +
       'retention (FOREST_EXECUTION_KEEP_PER_JOB, FOREST_EXECUTION_MAX_AGE_H). A token ' +

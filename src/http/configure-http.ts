@@ -3,6 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyPluginCallback } from 'fastify';
 import { ForestConfig } from '../config/forest.config';
 import { requestOriginHook, RequestOriginPolicy } from './host-guard';
+import { jobImportLimits } from '../job/job-import.limits';
 import { useForestJsonParser } from './json-body';
 
 /**
@@ -38,10 +39,12 @@ export const CONTENT_SECURITY_POLICY = {
  * The timeouts are server options (forestServerOptions), set when the adapter is created.
  */
 export function configureHttp(app: NestFastifyApplication, config: ForestConfig): void {
-  useForestJsonParser(app, config.httpBodyLimit, {
-    maxDepth: config.jsonMaxDepth,
-    maxKeys: config.jsonMaxKeys,
-  });
+  useForestJsonParser(
+    app,
+    config.httpBodyLimit,
+    { maxDepth: config.jsonMaxDepth, maxKeys: config.jsonMaxKeys },
+    [jobImportLimits(config)],
+  );
 
   const fastify = app.getHttpAdapter().getInstance();
   void fastify.register(helmet, {

@@ -11,6 +11,15 @@ export interface JsonLimits {
 
 export type JsonScan = 'ok' | 'too_deep' | 'too_wide';
 
+/** Limits of one route that differ from the node's (the bulk job import). */
+export interface RouteBodyLimits {
+  method: string;
+  /** The route's URL pattern, as Fastify registers it (`/api/jobs/import`). */
+  url: string;
+  bodyLimit: number;
+  limits: JsonLimits;
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
@@ -82,16 +91,32 @@ export function useForestJsonParser(
   app: NestFastifyApplication,
   bodyLimit: number,
   limits: JsonLimits,
+  routeLimits: readonly RouteBodyLimits[] = [],
 ): void {
   const fastify = app.getHttpAdapter().getInstance();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
+  // A route with its own limits gets its body limit as a route option (Fastify enforces
+  // it while reading; routes are registered after this, at app.init) and its JSON limits
+  // in the parser below. Every other route keeps the node's limits.
+  fastify.addHook('onRoute', (route) => {
+    const own = routeLimits.find((r) => r.url === route.url && sameMethod(route.method, r.method));
+    if (own) route.bodyLimit = own.bodyLimit;
+  });
   app.useBodyParser<Server>('application/json', { bodyLimit }, (request, body, done) => {
-    const scan = scanJson(body, limits);
-    if (scan === 'too_deep') return done(new JsonTooDeepError(limits.maxDepth), undefined);
-    if (scan === 'too_wide') return done(new JsonTooWideError(limits.maxKeys), undefined);
+    const own = routeLimits.find(
+      (r) => r.url === request.routeOptions.url && r.method === request.method,
+    );
+    const applied = own?.limits ?? limits;
+    const scan = scanJson(body, applied);
+    if (scan === 'too_deep') return done(new JsonTooDeepError(applied.maxDepth), undefined);
+    if (scan === 'too_wide') return done(new JsonTooWideError(applied.maxKeys), undefined);
     // The default parser checks .length and hands the text to secure-json-parse, which
     // takes a Buffer as well.
     void parseJson(request, body as unknown as string, done);
   });
+}
+
+function sameMethod(method: string | string[], wanted: string): boolean {
+  return Array.isArray(method) ? method.includes(wanted) : method === wanted;
 }

@@ -49,17 +49,32 @@ export class GroupService {
     throw new GroupBusyError(name);
   }
 
-  /** Without force a group with jobs stays (409); with force its jobs go too. */
+  /**
+   * Without force a group with jobs stays (409); with force its jobs go too. The group's
+   * delete marker is set before its jobs are listed, so no job joins it meanwhile (job
+   * creates compare the marker absent; see JobRepository).
+   */
   async delete(name: string, force: boolean): Promise<void> {
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const group = await this.jobs.getGroup(name);
       if (!group) throw new GroupNotFoundError(name);
-      const jobIds = (await this.jobs.listJobs())
-        .filter(({ record }) => record.group === name)
-        .map(({ record }) => record.id);
-      if (jobIds.length > 0 && !force) throw new GroupNotEmptyError(name, jobIds.length);
-      if ((await this.jobs.deleteGroupWithJobs(group, jobIds)) === 'ok') return;
-      // A job joined the group meanwhile: look again.
+      const claim = await this.jobs.claimGroupDelete(group);
+      if (!claim) continue; // deleted and created again meanwhile: look again
+      let jobIds: string[];
+      try {
+        jobIds = (await this.jobs.listJobs())
+          .filter(({ record }) => record.group === name)
+          .map(({ record }) => record.id);
+      } catch (error) {
+        await this.jobs.releaseGroupDelete(claim);
+        throw error;
+      }
+      if (jobIds.length > 0 && !force) {
+        await this.jobs.releaseGroupDelete(claim);
+        throw new GroupNotEmptyError(name, jobIds.length);
+      }
+      if ((await this.jobs.deleteClaimedGroup(claim, jobIds)) === 'ok') return;
+      // Another delete took the marker over, or it expired: look again.
     }
     throw new GroupBusyError(name);
   }

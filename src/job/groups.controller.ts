@@ -12,7 +12,15 @@ import { CurrentPrincipal } from '../auth/principal.decorator';
 import { requireGroupInScope } from '../auth/scope';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { KeySegmentPipe } from '../common/key-segment.pipe';
-import { CreateGroupDto, DeleteGroupQueryDto, GroupDto, UpdateGroupDto } from './dto/group.dto';
+import { pageOf } from '../common/paging';
+import {
+  CreateGroupDto,
+  DeleteGroupQueryDto,
+  GroupDto,
+  GroupPageDto,
+  ListGroupsQueryDto,
+  UpdateGroupDto,
+} from './dto/group.dto';
 import { GroupService } from './group.service';
 import { GroupNotFoundError } from './job.errors';
 
@@ -44,10 +52,19 @@ export class GroupsController {
 
   @Get()
   @RequireAccess('read')
-  @ApiOperation({ summary: 'List every group (a token limited to groups: those)' })
-  @ApiOkResponse({ type: [GroupDto] })
-  async list(@CurrentPrincipal() principal: Principal): Promise<GroupDto[]> {
-    return (await this.groups.list()).filter((group) => mayAccessGroup(principal, group.name));
+  @ApiOperation({
+    summary: 'List groups by name, one page at a time (a token limited to groups: those)',
+  })
+  @ApiOkResponse({ type: GroupPageDto })
+  @ApiErrors(400)
+  async list(
+    @Query() query: ListGroupsQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<GroupPageDto> {
+    const visible = (await this.groups.list()).filter((group) =>
+      mayAccessGroup(principal, group.name),
+    );
+    return pageOf(visible, (group) => group.name, query, 'groups');
   }
 
   @Get(':name')

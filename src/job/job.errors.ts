@@ -80,6 +80,16 @@ export class GroupBusyError extends DomainError {
   }
 }
 
+export class GroupDeletingError extends DomainError {
+  constructor(name: string) {
+    super(
+      'conflict',
+      'GROUP_DELETING',
+      `group "${name}" is being deleted: retry once the delete has ended (the group is then gone, or still there)`,
+    );
+  }
+}
+
 export class UnknownDispatchStrategyError extends DomainError {
   constructor(name: string, available: string[]) {
     super(
@@ -109,6 +119,44 @@ export class UnknownAlertChannelError extends DomainError {
       'UNKNOWN_ALERT_CHANNEL',
       `alerts.channels: ${names.map((n) => `"${n}"`).join(', ')} ${names.length === 1 ? 'is not a loaded alert channel' : 'are not loaded alert channels'}; available: ${available.join(', ') || 'none'}`,
       { available },
+    );
+  }
+}
+
+/** One invalid job of an import: its index in `jobs`, its id if it has one, what is wrong. */
+export interface ImportProblem {
+  index: number;
+  id?: string;
+  field: string;
+  problems: string[];
+}
+
+export class ImportInvalidError extends DomainError {
+  constructor(problems: ImportProblem[], invalidJobs: number, totalProblems: number) {
+    const listed = problems
+      .slice(0, 5)
+      .map((p) => `jobs[${p.index}]${p.field ? `.${p.field}` : ''}: ${p.problems.join('; ')}`)
+      .join(', ');
+    super(
+      'invalid',
+      'IMPORT_INVALID',
+      `${invalidJobs} job(s) of the import are invalid, nothing was written: ${listed}` +
+        (totalProblems > 5 ? `, and ${totalProblems - 5} more (details.problems)` : ''),
+      { problems, invalidJobs, totalProblems },
+    );
+  }
+}
+
+export class ImportConflictError extends DomainError {
+  constructor(conflicts: string[], notUndone: string[]) {
+    super(
+      'conflict',
+      'IMPORT_CONFLICT',
+      `jobs or groups of the import changed while it was written (${conflicts.slice(0, 10).join(', ') || 'a group'}): ` +
+        (notUndone.length === 0
+          ? 'nothing of it was kept; retry the import'
+          : `it was undone except ${notUndone.length} job(s) changed since by others (details.notUndone)`),
+      { conflicts: conflicts.slice(0, 100), notUndone },
     );
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { GroupRecord, JobRecord, Keyspace } from '@forest/protocol';
-import { CoordinationStore, KeyValue, rangeAll, TxnOp } from '@forest/store';
+import { randomUUID } from 'node:crypto';
+import { Compare, CoordinationStore, KeyValue, rangeAll, TxnOp, TxnOpResult } from '@forest/store';
 import { InjectStore } from '../store/store.tokens';
 
 export interface Stored<T> {
@@ -8,9 +9,27 @@ export interface Stored<T> {
   /** The key's version: 1 on create, +1 on every write. Jobs expose it as `version`. */
   version: number;
   modRevision: number;
+  /** The revision that created the key: tells one incarnation of a name from the next. */
+  createRevision: number;
 }
 
-export type WriteOutcome = 'ok' | 'conflict' | 'missing' | 'group-changed';
+/**
+ * `group-missing`: the group is gone; `group-deleting`: a delete of the group is running
+ * (its marker is set); `group-changed`: the group was deleted and created again since read.
+ */
+export type WriteOutcome =
+  'ok' | 'conflict' | 'missing' | 'group-changed' | 'group-missing' | 'group-deleting';
+
+/** A running group delete: its marker's value and the lease the marker lives on. */
+export interface GroupDeleteClaim {
+  group: Stored<GroupRecord>;
+  /** The marker's value, unique to this delete. */
+  marker: string;
+  lease: string;
+}
+
+/** A group-delete marker outlives a crashed delete by at most this long. */
+export const GROUP_DELETE_MARKER_TTL_S = 30;
 
 /** Ops per txn we issue: under etcd's default limit of 128, with room for compares. */
 const TXN_CHUNK = 100;
@@ -19,10 +38,15 @@ const TXN_CHUNK = 100;
  * All store I/O for groups and jobs. Reads always go to the store (no per-node cache), so
  * any node answers with what was last written through any other.
  *
- * Group integrity without range compares: every write that puts a job into a group also
- * rewrites the group key in the same txn (a "touch"), so the group's mod revision changes
- * whenever its membership grows. Deleting a group compares that revision, so a job created
- * concurrently makes the delete retry instead of leaving an orphan.
+ * Group integrity without range compares and without a shared counter: a write that puts
+ * a job into a group only *compares* two keys, never writes them — the group key's create
+ * revision (this incarnation of the group exists) and the group's delete marker
+ * `groupdeleting/{group}` (absent). Creates into one group therefore never conflict with
+ * each other. A group delete first sets the marker (on a short lease, so a crashed delete
+ * cannot block the group for long), then lists the group's jobs: every create committed
+ * before the marker is in that list, every create after it fails its compare. The jobs
+ * and then the group are deleted in txns that compare the marker is still this delete's,
+ * so a delete whose marker expired mid-way starts over rather than leave an orphan.
  */
 @Injectable()
 export class JobRepository {
@@ -58,27 +82,91 @@ export class JobRepository {
   }
 
   /**
-   * Deletes the given jobs and then the group, each txn guarded by the group's mod
-   * revision. Jobs go first so a crash midway leaves a smaller group, never orphans.
+   * Sets the group's delete marker (on its own lease) if the group is still the one read.
+   * A marker left by another delete is taken over: that delete's later txns then fail
+   * their compare. Undefined when the group changed since read.
    */
-  async deleteGroupWithJobs(group: Stored<GroupRecord>, jobIds: string[]): Promise<WriteOutcome> {
-    const groupKey = Keyspace.group(group.record.name);
-    const guard = {
-      key: groupKey,
-      target: 'modRevision' as const,
-      op: '==' as const,
-      value: group.modRevision,
+  async claimGroupDelete(group: Stored<GroupRecord>): Promise<GroupDeleteClaim | undefined> {
+    const name = group.record.name;
+    const lease = await this.store.grantLease(GROUP_DELETE_MARKER_TTL_S);
+    const marker = JSON.stringify({ token: randomUUID(), at: new Date().toISOString() });
+    const result = await this.store.txn({
+      compare: [
+        {
+          key: Keyspace.group(name),
+          target: 'createRevision',
+          op: '==',
+          value: group.createRevision,
+        },
+      ],
+      success: [
+        {
+          type: 'put',
+          key: Keyspace.groupDeleting(name),
+          value: marker,
+          lease: lease.id,
+        },
+      ],
+    });
+    if (result.succeeded) return { group, marker, lease: lease.id };
+    await this.store.revokeLease(lease.id);
+    return undefined;
+  }
+
+  /** Ends a delete that did not happen: its marker goes with its lease. */
+  async releaseGroupDelete(claim: GroupDeleteClaim): Promise<void> {
+    await this.store.revokeLease(claim.lease);
+  }
+
+  /**
+   * Deletes the given jobs (with their fire state), then the group and its marker, each
+   * txn guarded by the claim's marker. Jobs go first so a crash midway leaves a smaller
+   * group, never orphans. `group-changed`: the marker is no longer this claim's (it
+   * expired, or another delete took over); start again.
+   */
+  async deleteClaimedGroup(claim: GroupDeleteClaim, jobIds: string[]): Promise<WriteOutcome> {
+    const name = claim.group.record.name;
+    const guard: Compare = {
+      key: Keyspace.groupDeleting(name),
+      target: 'value',
+      op: '==',
+      value: claim.marker,
     };
-    const deletes: TxnOp[] = jobIds.map((id) => ({ type: 'delete', key: Keyspace.job(id) }));
-    for (let start = 0; ; start += TXN_CHUNK) {
-      const chunk = deletes.slice(start, start + TXN_CHUNK);
-      const last = start + TXN_CHUNK >= deletes.length;
+    try {
+      const deletes: TxnOp[] = jobIds.flatMap((id): TxnOp[] => [
+        { type: 'delete', key: Keyspace.job(id) },
+        { type: 'delete', key: Keyspace.jobState(id) },
+      ]);
+      let renewedAt = Date.now();
+      for (let start = 0; start < deletes.length; start += TXN_CHUNK) {
+        if (Date.now() - renewedAt > (GROUP_DELETE_MARKER_TTL_S * 1000) / 3) {
+          await this.store.keepAliveOnce(claim.lease);
+          renewedAt = Date.now();
+        }
+        const result = await this.store.txn({
+          compare: [guard],
+          success: deletes.slice(start, start + TXN_CHUNK),
+        });
+        if (!result.succeeded) return 'group-changed';
+      }
       const result = await this.store.txn({
-        compare: [guard],
-        success: last ? [...chunk, { type: 'delete', key: groupKey }] : chunk,
+        compare: [
+          guard,
+          {
+            key: Keyspace.group(name),
+            target: 'createRevision',
+            op: '==',
+            value: claim.group.createRevision,
+          },
+        ],
+        success: [
+          { type: 'delete', key: Keyspace.group(name) },
+          { type: 'delete', key: Keyspace.groupDeleting(name) },
+        ],
       });
-      if (!result.succeeded) return 'group-changed';
-      if (last) return 'ok';
+      return result.succeeded ? 'ok' : 'group-changed';
+    } finally {
+      await this.store.revokeLease(claim.lease).catch(() => undefined);
     }
   }
 
@@ -90,17 +178,21 @@ export class JobRepository {
     return (await rangeAll(this.store, Keyspace.jobs)).map((kv) => parse<JobRecord>(kv)!);
   }
 
-  /** Creates the job if its id is free and its group is unchanged since `group` was read. */
+  /**
+   * Creates the job if its id is free, its group is the incarnation read and no delete of
+   * the group runs. Writes only the job key: creates in one group do not contend.
+   */
   async createJob(job: JobRecord, group: Stored<GroupRecord>): Promise<WriteOutcome> {
     const key = Keyspace.job(job.id);
     const result = await this.store.txn({
-      compare: [{ key, target: 'createRevision', op: '==', value: 0 }, ...this.groupGuard(group)],
-      success: [{ type: 'put', key, value: JSON.stringify(job) }, this.touch(group)],
-      failure: [{ type: 'get', key }],
+      compare: [{ key, target: 'createRevision', op: '==', value: 0 }, ...groupGuard(group)],
+      success: [{ type: 'put', key, value: JSON.stringify(job) }],
+      failure: [{ type: 'get', key }, ...groupReads(group.record.name)],
     });
     if (result.succeeded) return 'ok';
     const existing = result.results[0];
-    return existing.type === 'get' && existing.kv ? 'conflict' : 'group-changed';
+    if (existing.type === 'get' && existing.kv) return 'conflict';
+    return groupOutcome(result.results.slice(1));
   }
 
   /**
@@ -116,18 +208,16 @@ export class JobRepository {
     const result = await this.store.txn({
       compare: [
         { key, target: 'version', op: '==', value: version },
-        ...(newGroup ? this.groupGuard(newGroup) : []),
+        ...(newGroup ? groupGuard(newGroup) : []),
       ],
-      success: [
-        { type: 'put', key, value: JSON.stringify(job) },
-        ...(newGroup ? [this.touch(newGroup)] : []),
-      ],
-      failure: [{ type: 'get', key }],
+      success: [{ type: 'put', key, value: JSON.stringify(job) }],
+      failure: [{ type: 'get', key }, ...(newGroup ? groupReads(newGroup.record.name) : [])],
     });
     if (result.succeeded) return 'ok';
     const current = result.results[0];
     if (current.type !== 'get' || !current.kv) return 'missing';
-    return current.kv.version === version ? 'group-changed' : 'conflict';
+    if (current.kv.version !== version) return 'conflict';
+    return newGroup ? groupOutcome(result.results.slice(1)) : 'group-changed';
   }
 
   /**
@@ -150,21 +240,169 @@ export class JobRepository {
     return deleted.type === 'delete' && deleted.deleted > 0;
   }
 
-  private groupGuard(group: Stored<GroupRecord>) {
-    const key = Keyspace.group(group.record.name);
-    return [{ key, target: 'modRevision' as const, op: '==' as const, value: group.modRevision }];
+  /**
+   * Writes an import: every job only if its key is still as read (absent, or at the mod
+   * revision read) and its group is the incarnation read with no delete running. As many
+   * jobs per txn as etcd's op limit allows; when a txn fails, the txns already committed
+   * are undone (each key only if it is still as this import wrote it) and the conflicting
+   * ids are returned. See JobTransferService for what this does and does not guarantee.
+   */
+  async writeImport(
+    writes: readonly ImportWrite[],
+    groups: ReadonlyMap<string, Stored<GroupRecord>>,
+  ): Promise<ImportOutcome> {
+    const committed: { writes: readonly ImportWrite[]; revision: number }[] = [];
+    for (const chunk of importChunks(writes)) {
+      const chunkGroups = [...new Set(chunk.map((w) => w.record.group))];
+      const result = await this.store.txn({
+        compare: [
+          ...chunk.map((w): Compare => ({
+            key: Keyspace.job(w.record.id),
+            target: 'modRevision',
+            op: '==',
+            value: w.modRevision ?? 0,
+          })),
+          ...chunkGroups.flatMap((name) => groupGuard(groups.get(name)!)),
+        ],
+        success: chunk.map((w): TxnOp => ({
+          type: 'put',
+          key: Keyspace.job(w.record.id),
+          value: JSON.stringify(w.record),
+        })),
+        failure: chunk.map((w): TxnOp => ({ type: 'get', key: Keyspace.job(w.record.id) })),
+      });
+      if (result.succeeded) {
+        committed.push({ writes: chunk, revision: result.revision });
+        continue;
+      }
+      const conflicts = chunk
+        .filter((w, i) => {
+          const got = result.results[i];
+          return (got?.type === 'get' ? (got.kv?.modRevision ?? 0) : -1) !== (w.modRevision ?? 0);
+        })
+        .map((w) => w.record.id);
+      const notUndone = await this.undoImport(committed);
+      return { kind: 'conflict', conflicts, notUndone };
+    }
+    return { kind: 'ok', txns: committed.length };
   }
 
-  private touch(group: Stored<GroupRecord>): TxnOp {
-    return {
-      type: 'put',
-      key: Keyspace.group(group.record.name),
-      value: JSON.stringify(group.record),
-    };
+  /** Puts back what committed import txns replaced (deletes what they created). */
+  private async undoImport(
+    committed: readonly { writes: readonly ImportWrite[]; revision: number }[],
+  ): Promise<string[]> {
+    const notUndone: string[] = [];
+    const undo = (w: ImportWrite): TxnOp[] =>
+      w.previous === undefined
+        ? [
+            { type: 'delete', key: Keyspace.job(w.record.id) },
+            { type: 'delete', key: Keyspace.jobState(w.record.id) },
+          ]
+        : [{ type: 'put', key: Keyspace.job(w.record.id), value: w.previous }];
+    const asWritten = (w: ImportWrite, revision: number): Compare => ({
+      key: Keyspace.job(w.record.id),
+      target: 'modRevision',
+      op: '==',
+      value: revision,
+    });
+    for (const { writes, revision } of committed) {
+      for (let start = 0; start < writes.length; start += UNDO_CHUNK) {
+        const part = writes.slice(start, start + UNDO_CHUNK);
+        const result = await this.store.txn({
+          compare: part.map((w) => asWritten(w, revision)),
+          success: part.flatMap(undo),
+        });
+        if (result.succeeded) continue;
+        // Someone changed one of them since: undo the others one by one, leave that one.
+        for (const w of part) {
+          const single = await this.store.txn({
+            compare: [asWritten(w, revision)],
+            success: undo(w),
+          });
+          if (!single.succeeded) notUndone.push(w.record.id);
+        }
+      }
+    }
+    return notUndone;
   }
+}
+
+/** One job of an import, as it will be written. */
+export interface ImportWrite {
+  record: JobRecord;
+  /** The key's mod revision as read; undefined: the key must be absent. */
+  modRevision?: number;
+  /** The value it replaces (undefined: a new job), put back if the import is undone. */
+  previous?: string;
+}
+
+export type ImportOutcome =
+  | { kind: 'ok'; txns: number }
+  /** Nothing of the import stays, except the ids in `notUndone` (changed since by others). */
+  | { kind: 'conflict'; conflicts: string[]; notUndone: string[] };
+
+/** Compares + ops per import txn: under etcd's 128 per branch. */
+const IMPORT_TXN_BUDGET = 120;
+const UNDO_CHUNK = 60;
+
+/** Consecutive runs of writes whose txn fits: one compare and op per job, two compares per group. */
+function* importChunks(writes: readonly ImportWrite[]): Generator<ImportWrite[]> {
+  let chunk: ImportWrite[] = [];
+  let groups = new Set<string>();
+  for (const write of writes) {
+    const withGroup = groups.has(write.record.group) ? groups.size : groups.size + 1;
+    if (chunk.length > 0 && chunk.length + 1 + 2 * withGroup > IMPORT_TXN_BUDGET) {
+      yield chunk;
+      chunk = [];
+      groups = new Set();
+    }
+    chunk.push(write);
+    groups.add(write.record.group);
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/**
+ * The compares that admit a job into `group` without writing it: the group is the
+ * incarnation read, and no delete of it runs (its marker is absent).
+ */
+export function groupGuard(group: Stored<GroupRecord>): Compare[] {
+  const name = group.record.name;
+  return [
+    {
+      key: Keyspace.group(name),
+      target: 'createRevision',
+      op: '==',
+      value: group.createRevision,
+    },
+    { key: Keyspace.groupDeleting(name), target: 'version', op: '==', value: 0 },
+  ];
+}
+
+/** Reads (in a failure branch) that tell why groupGuard failed; see groupOutcome. */
+export function groupReads(name: string): TxnOp[] {
+  return [
+    { type: 'get', key: Keyspace.group(name) },
+    { type: 'get', key: Keyspace.groupDeleting(name) },
+  ];
+}
+
+/** Why groupGuard failed, from the results of groupReads. */
+export function groupOutcome(
+  results: TxnOpResult[],
+): 'group-missing' | 'group-deleting' | 'group-changed' {
+  const [current, marker] = results;
+  if (current?.type !== 'get' || !current.kv) return 'group-missing';
+  if (marker?.type === 'get' && marker.kv) return 'group-deleting';
+  return 'group-changed';
 }
 
 function parse<T>(kv: KeyValue | undefined): Stored<T> | undefined {
   if (!kv) return undefined;
-  return { record: JSON.parse(kv.value) as T, version: kv.version, modRevision: kv.modRevision };
+  return {
+    record: JSON.parse(kv.value) as T,
+    version: kv.version,
+    modRevision: kv.modRevision,
+    createRevision: kv.createRevision,
+  };
 }

@@ -4,6 +4,7 @@ import { GroupRecord, JobRecord } from '@forest/protocol';
 import { mayAccessGroup, Principal } from '../auth/access';
 import { ANY_GROUP, requireGroupInScope, scopeGroups } from '../auth/scope';
 import { ValidationFailedError } from '../common/domain-error';
+import { pageOf } from '../common/paging';
 import {
   CronSchedule,
   InvalidScheduleError,
@@ -14,6 +15,7 @@ import { FireTimesDto } from './dto/schedule.dto';
 import { CreateJobDto, JobDto, ListJobsQueryDto, PatchJobDto, ReplaceJobDto } from './dto/job.dto';
 import {
   GroupBusyError,
+  GroupDeletingError,
   InvalidDispatchOptionsError,
   UnknownAlertChannelError,
   UnknownDispatchStrategyError,
@@ -41,7 +43,7 @@ const DEFAULTS = {
   alertEvents: ['failed', 'timed_out', 'lost'],
 } as const;
 
-type JobFields = Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'activeSince'>;
+export type JobFields = Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'activeSince'>;
 
 /**
  * Jobs: validation beyond the DTOs (schedule, group, params), defaults, versioned writes.
@@ -58,6 +60,7 @@ export class JobService {
 
   async create(dto: CreateJobDto, scope: Principal = ANY_GROUP): Promise<JobDto> {
     requireGroupInScope(scope, dto.group);
+    requireUsableId(dto.id);
     const now = new Date().toISOString();
     const job: JobRecord = {
       id: dto.id ?? randomUUID(),
@@ -72,8 +75,19 @@ export class JobService {
       const outcome = await this.jobs.createJob(job, group);
       if (outcome === 'ok') return toJobDto(job, 1);
       if (outcome === 'conflict') throw new JobExistsError(job.id);
-      if (attempt >= GROUP_RACE_ATTEMPTS) throw new GroupBusyError(job.group);
+      await groupRace(outcome, job.group, attempt);
     }
+  }
+
+  /**
+   * The fields create would store for `dto`, without writing: defaults, schedule, params
+   * size, plugin names and options checked (the bulk import validates each job with it).
+   * Throws what create throws for a bad definition; the group is not checked.
+   */
+  async definition(dto: CreateJobDto): Promise<JobFields> {
+    const fields = validFields(withDefaults(dto));
+    await this.checkPlugins(fields);
+    return fields;
   }
 
   async get(id: string, scope: Principal = ANY_GROUP): Promise<JobDto> {
@@ -93,14 +107,11 @@ export class JobService {
         (!query.state || record.state === query.state) &&
         (!name || record.name.toLowerCase().includes(name)),
     );
-    const after = query.after;
-    const rest = after ? matching.filter(({ record }) => record.id > after) : matching;
-    const limit = query.limit ?? 50;
-    const page = rest.slice(0, limit);
+    const page = pageOf(matching, ({ record }) => record.id, query, 'jobs');
     return {
-      items: page.map(({ record, version }) => toJobDto(record, version)),
+      items: page.items.map(({ record, version }) => toJobDto(record, version)),
       total: matching.length,
-      next: rest.length > limit ? page[page.length - 1].record.id : undefined,
+      next: page.next,
     };
   }
 
@@ -126,8 +137,11 @@ export class JobService {
     return this.update(id, version, (current) => validFields(merge(current, dto)), scope);
   }
 
-  /** Pause/resume: the version check is optional (the action is idempotent). */
-  setState(
+  /**
+   * Pause/resume: the version check is optional (the action is idempotent). A job already
+   * in that state is answered as it is: no write, its version stays.
+   */
+  async setState(
     id: string,
     state: JobRecord['state'],
     version?: number,
@@ -135,7 +149,11 @@ export class JobService {
     scope: Principal = ANY_GROUP,
   ): Promise<JobDto> {
     const expected = version ?? parseIfMatch(ifMatch);
-    return this.update(id, expected, (current) => ({ ...current, state }), scope);
+    const current = await this.require(id, scope);
+    if (current.record.state === state && (expected ?? current.version) === current.version) {
+      return toJobDto(current.record, current.version);
+    }
+    return this.update(id, expected, (record) => ({ ...record, state }), scope);
   }
 
   async delete(id: string, scope: Principal = ANY_GROUP): Promise<void> {
@@ -193,7 +211,7 @@ export class JobService {
         if (!latest) throw new JobNotFoundError(id);
         throw new VersionConflictError(id, expected, latest.version);
       }
-      if (attempt >= GROUP_RACE_ATTEMPTS) throw new GroupBusyError(next.group);
+      await groupRace(outcome, next.group, attempt);
     }
   }
 
@@ -229,6 +247,31 @@ export class JobService {
     const group = await this.jobs.getGroup(name);
     if (!group) throw new GroupNotFoundError(name);
     return group;
+  }
+}
+
+/** Job ids that name a route under /api/jobs (GET /api/jobs/export) are not allowed. */
+const RESERVED_JOB_IDS = new Set(['export', 'import']);
+
+export function requireUsableId(id: string | undefined): void {
+  if (id === undefined || !RESERVED_JOB_IDS.has(id)) return;
+  const problem = `"${id}" is reserved (GET /api/jobs/${id} is a route)`;
+  throw new ValidationFailedError(`id: ${problem}`, [{ field: 'id', problems: [problem] }]);
+}
+
+/**
+ * After a write into `group` failed its group guard: a gone group is 404; a running delete
+ * of the group is waited out (it ends within moments: refused as not empty, or the group is
+ * gone) and 409 GROUP_DELETING if it does not; a recreated group is simply read again.
+ */
+export async function groupRace(outcome: string, group: string, attempt: number): Promise<void> {
+  if (outcome === 'group-missing') throw new GroupNotFoundError(group);
+  if (attempt >= GROUP_RACE_ATTEMPTS) {
+    if (outcome === 'group-deleting') throw new GroupDeletingError(group);
+    throw new GroupBusyError(group);
+  }
+  if (outcome === 'group-deleting') {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, 10 * 2 ** (attempt - 1))));
   }
 }
 

@@ -13,6 +13,7 @@ import {
   Res,
 } from '@nestjs/common';
 import {
+  ApiBody,
   ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
@@ -21,7 +22,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { Principal, RequireAccess } from '../auth/access';
+import { mayRevealData, Principal, RequireAccess } from '../auth/access';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import { redactData } from '../auth/scope';
 import { ApiErrors } from '../common/api-errors.decorator';
@@ -35,8 +36,16 @@ import {
   PatchJobDto,
   ReplaceJobDto,
 } from './dto/job.dto';
+import {
+  ExportJobsQueryDto,
+  ImportJobsDto,
+  ImportResultDto,
+  JobsDocumentDto,
+} from './dto/job-transfer.dto';
 import { FireTimesDto, NextFiresQueryDto } from './dto/schedule.dto';
+import { IMPORT_BODY_LIMIT, IMPORT_JSON_MAX_KEYS, IMPORT_MAX_JOBS } from './job-import.limits';
 import { JobService } from './job.service';
+import { JobTransferService } from './job-transfer.service';
 
 const IF_MATCH = ApiHeader({
   name: 'If-Match',
@@ -67,7 +76,67 @@ function withEtag(reply: FastifyReply, job: JobDto, principal: Principal): JobDt
 @ApiTags('jobs')
 @Controller('api/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobService) {}
+  constructor(
+    private readonly jobs: JobService,
+    private readonly transfer: JobTransferService,
+  ) {}
+
+  @Get('export')
+  @RequireAccess('read')
+  @ApiOperation({
+    summary: 'Export job definitions (all, or one group) for POST /api/jobs/import',
+    description:
+      '`{version: 1, jobs: [...]}`: each job as POST /api/jobs takes it (no createdAt, ' +
+      'updatedAt or version), sorted by id. A token limited to groups exports its groups ' +
+      'only. For a viewer token without revealData params read "[redacted]" and the ' +
+      'document carries `redacted: true`, which the import refuses.',
+  })
+  @ApiOkResponse({ type: JobsDocumentDto })
+  @ApiErrors(400)
+  async export(
+    @Query() query: ExportJobsQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<JobsDocumentDto> {
+    const document = await this.transfer.export(query.group, principal);
+    if (mayRevealData(principal)) return document;
+    return {
+      ...document,
+      jobs: document.jobs.map((job) => redactData(principal, job)),
+      redacted: true,
+    };
+  }
+
+  @Post('import')
+  @RequireAccess('operate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Import job definitions: validated as a whole, written all or nothing',
+    description:
+      'Takes the document GET /api/jobs/export returns, with `mode`: `create` (default; ' +
+      'every id must be new) or `upsert` (existing jobs are replaced). Every job is checked ' +
+      'as POST /api/jobs checks it, its group must exist and ids must be unique; all ' +
+      'problems are answered at once (400 IMPORT_INVALID, `details.problems[]` with the ' +
+      'index of each job) and nothing is written. A valid import is written in txns of ' +
+      'about 100 jobs, each comparing every key it writes; if one fails (a job or group ' +
+      'changed meanwhile) the ones before are undone and the answer is 409 IMPORT_CONFLICT. ' +
+      'While it is written, readers can see part of it; a node that dies mid-import leaves ' +
+      'part of it (an upsert of the same document completes it).\n\n' +
+      `Limits of this route only: a body of at most ${IMPORT_BODY_LIMIT / 1024 / 1024} MiB ` +
+      `(or FOREST_HTTP_BODY_LIMIT if larger), ${IMPORT_JSON_MAX_KEYS} keys + items (or ` +
+      `FOREST_JSON_MAX_KEYS if larger), ${IMPORT_MAX_JOBS} jobs.`,
+  })
+  @ApiBody({ type: ImportJobsDto })
+  @ApiOkResponse({ type: ImportResultDto })
+  @ApiErrors(400, 413, OUT_OF_SCOPE, {
+    status: 409,
+    description: 'IMPORT_CONFLICT: jobs or groups changed while the import was written; undone',
+  })
+  import(
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ImportResultDto> {
+    return this.transfer.import(body, principal);
+  }
 
   @Post()
   @RequireAccess('operate')

@@ -27,6 +27,8 @@ export interface FireOutcome {
   skipped: DueFire[];
   /** Fires whose execution already existed (another leader wrote it): not duplicated. */
   existing: DueFire[];
+  /** Executions of the job these fires cancelled (concurrency replace). */
+  replaced?: number;
   /** Epoch ms when the last txn of this job's fires committed. */
   committedAt: number;
 }
@@ -75,6 +77,7 @@ interface Pending {
   created: DueFire[];
   skipped: DueFire[];
   existing: DueFire[];
+  replaced: number;
   resolve: (outcome: FireOutcome) => void;
   reject: (error: unknown) => void;
 }
@@ -118,7 +121,16 @@ export class FireWriter {
   /** Resolves when every fire is written or found existing; rejects with the txn's error. */
   write(job: FiringJob, fires: DueFire[]): Promise<FireOutcome> {
     return new Promise<FireOutcome>((resolve, reject) => {
-      const pending = { job, fires, created: [], skipped: [], existing: [], resolve, reject };
+      const pending = {
+        job,
+        fires,
+        created: [],
+        skipped: [],
+        existing: [],
+        replaced: 0,
+        resolve,
+        reject,
+      };
       // A forbid/replace fire is written when due, not ahead like the others: it goes first.
       if (job.concurrency === 'allow') this.queue.push(pending);
       else this.queue.unshift(pending);
@@ -217,6 +229,7 @@ export class FireWriter {
     const pending = chunk.job;
     pending.created.push(...decided.created);
     pending.skipped.push(...decided.skipped);
+    pending.replaced += decided.replaced;
     pending.fires = pending.fires.slice(chunk.taken);
     if (pending.fires.length > 0) {
       // A long catch-up: its next fires go first, after this txn (jobstate order).
@@ -227,6 +240,7 @@ export class FireWriter {
       created: pending.created,
       skipped: pending.skipped,
       existing: pending.existing,
+      replaced: pending.replaced,
       committedAt,
     });
   }
@@ -269,7 +283,7 @@ export class FireWriter {
     const token = this.options.fencingToken() ?? 0;
     for (const chunk of chunks) {
       const { job } = chunk.job;
-      const outcome: Decided = { created: [], skipped: [] };
+      const outcome: Decided = { created: [], skipped: [], replaced: 0 };
       decided.push(outcome);
       const guard = guards.get(job.jobId);
       /** Under forbid: the execution that keeps the job busy, once one is known. */
@@ -305,6 +319,7 @@ export class FireWriter {
         if (admission.kind !== 'create') throw new Error(`fire ${id}: admission not decided`);
         parts.push(admission);
         outcome.created.push(fire);
+        if (admission.replaced) outcome.replaced++;
         if (job.concurrency === 'forbid') busyWith = id;
       });
       const state: JobStateRecord = {
@@ -363,9 +378,11 @@ export class FireWriter {
 interface Decided {
   created: DueFire[];
   skipped: DueFire[];
+  /** Running executions cancelled by the created ones (concurrency replace). */
+  replaced: number;
 }
 
-const NOTHING_DECIDED: Decided = { created: [], skipped: [] };
+const NOTHING_DECIDED: Decided = { created: [], skipped: [], replaced: 0 };
 
 /** A policy job's concurrency marker and the state of the execution holding it. */
 interface PolicyGuard {

@@ -3,11 +3,10 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { mayAccessGroup, Principal, RequireAccess } from '../auth/access';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import { ApiErrors } from '../common/api-errors.decorator';
+import { pageOf } from '../common/paging';
 import { LeadershipService } from '../election/leadership.service';
 import { PlanPageDto, PlanQueryDto } from './dto/plan.dto';
 import { PlannerService } from './planner.service';
-
-const DEFAULT_LIMIT = 100;
 
 function isoOrNull(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
@@ -27,29 +26,27 @@ export class PlanController {
     summary: "This node's plan: every active job with its previous and next fire time",
     description:
       'Every node keeps the plan warm; only the leader fires it (`firing`). Paused jobs ' +
-      'are not planned. Sorted by job id; page with `limit` and `after`. A token limited ' +
+      'are not planned. Sorted by job id; page with `limit` and `cursor`. A token limited ' +
       'to groups sees only the jobs of its groups.',
   })
   @ApiOkResponse({ type: PlanPageDto })
   @ApiErrors(400)
   list(@Query() query: PlanQueryDto, @CurrentPrincipal() principal: Principal): PlanPageDto {
-    const { group, after } = query;
-    const limit = query.limit ?? DEFAULT_LIMIT;
+    const { group } = query;
     const matching = this.planner
       .view()
       .filter(
         ({ entry }) => (!group || entry.group === group) && mayAccessGroup(principal, entry.group),
       )
       .sort((a, b) => (a.entry.jobId < b.entry.jobId ? -1 : 1));
-    const rest = after ? matching.filter(({ entry }) => entry.jobId > after) : matching;
-    const page = rest.slice(0, limit);
+    const page = pageOf(matching, ({ entry }) => entry.jobId, query, 'plan');
     return {
       node: this.leadership.node.id,
       leader: this.leadership.leaderId ?? null,
       firing: this.planner.isFiring,
       total: matching.length,
-      next: rest.length > limit ? page[page.length - 1].entry.jobId : undefined,
-      items: page.map(({ entry, previousMs, nextMs }) => ({
+      next: page.next,
+      items: page.items.map(({ entry, previousMs, nextMs }) => ({
         jobId: entry.jobId,
         name: entry.name,
         group: entry.group,

@@ -13,6 +13,8 @@ import { Observable, Subject, Subscription } from 'rxjs';
 import { ForestConfig } from '../config/forest.config';
 import { NotLeaderError } from '../election/election.errors';
 import { LeadershipService } from '../election/leadership.service';
+import { ExecutionMetrics, PlannerMetrics } from '../metrics/metric-families';
+import { MetricsService } from '../metrics/metrics.service';
 import { InjectStore } from '../store/store.tokens';
 import { Clock, systemClock } from './clock';
 import { FireLoop } from './fire-loop';
@@ -20,7 +22,6 @@ import { FIRE_PLACEMENT, FirePlacement } from '../dispatch/fire-placement';
 import { FireOutcome, FireWriter } from './fire-writer';
 import { Plan, PlanEntry } from './plan';
 import { PlanFeed } from './plan-feed';
-import { PlannerMetrics } from './planner.metrics';
 
 /** Inject a Clock under this token to run the planner on another clock (tests). */
 export const PLANNER_CLOCK = Symbol('PLANNER_CLOCK');
@@ -58,7 +59,10 @@ export interface PlanView {
 export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PlannerService.name);
   readonly plan = new Plan();
-  readonly metrics = new PlannerMetrics(() => this.plan.size);
+  /** The planner's metrics (forest_planner_*), in the node's registry. */
+  readonly metrics: PlannerMetrics;
+  private readonly executionMetrics: ExecutionMetrics;
+  private readonly detachPlanSize: () => void;
   private readonly clock: Clock;
   private readonly feed: PlanFeed;
   private readonly loop: FireLoop;
@@ -73,10 +77,14 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
     @InjectStore() store: CoordinationStore,
     private readonly leadership: LeadershipService,
     config: ForestConfig,
+    metrics: MetricsService,
     @Optional() @Inject(PLANNER_CLOCK) clock?: Clock,
     @Optional() @Inject(FIRE_PLACEMENT) placement?: FirePlacement,
   ) {
     this.clock = clock ?? systemClock;
+    this.metrics = metrics.planner;
+    this.executionMetrics = metrics.executions;
+    this.detachPlanSize = this.metrics.plannedJobs.sampleFrom((gauge) => gauge.set(this.plan.size));
     this.feed = new PlanFeed(store, this.plan, this.clock, () => this.loop.planChanged());
     const writer = new FireWriter({
       commit: (request) => leadership.fencedTxn(request),
@@ -148,6 +156,7 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
 
   async onModuleDestroy(): Promise<void> {
     this.subscription?.unsubscribe();
+    this.detachPlanSize();
     this.stopFiring();
     await this.feed.stop();
   }
@@ -200,11 +209,18 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
   }
 
   private recordFired(entry: PlanEntry, outcome: FireOutcome): void {
+    const group = entry.group;
     for (const fire of outcome.created) {
-      this.metrics.fires.inc({ kind: fire.catchUp ? 'catch_up' : 'regular' });
+      this.metrics.fires.inc({ group, kind: fire.catchUp ? 'catch_up' : 'regular' });
       this.metrics.fireLag.observe(Math.max(0, outcome.committedAt - fire.scheduledMs) / 1000);
     }
-    if (outcome.skipped.length > 0) this.metrics.skips.inc(outcome.skipped.length);
+    if (outcome.skipped.length > 0) {
+      this.metrics.skips.inc({ group }, outcome.skipped.length);
+      this.executionMetrics.finished.inc({ group, status: 'skipped' }, outcome.skipped.length);
+    }
+    if (outcome.replaced) {
+      this.executionMetrics.finished.inc({ group, status: 'cancelled' }, outcome.replaced);
+    }
     if (outcome.existing.length > 0) this.metrics.duplicatesPrevented.inc(outcome.existing.length);
     for (const listener of this.firedListeners) listener(entry, outcome);
   }

@@ -12,6 +12,8 @@ import {
 import { dispatchContext, worker } from '@forest/plugin-api/testing';
 import { ForestConfigModule } from '../config/config.module';
 import { loadConfig } from '../config/forest.config';
+import { MetricsModule } from '../metrics/metrics.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { DecisionInput, DispatchStrategies } from './dispatch-strategies.service';
 import { LoadedPlugin } from './plugin-loader';
 import { PluginRegistry } from './plugin-registry';
@@ -269,5 +271,41 @@ describe('PluginRegistry at boot', () => {
       ['test-strategies', 8],
       ['copycat', 0],
     ]);
+  });
+});
+
+describe('DispatchStrategies metrics', () => {
+  it('counts failed calls by call, strategy and reason', async () => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const config = loadConfig({ FOREST_PLUGIN_TIMEOUT_MS: '50', FOREST_LOG_LEVEL: 'silent' });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ForestConfigModule.forRoot(config),
+        MetricsModule,
+        PluginsModule.forRoot({
+          plugins: [loaded(TestStrategiesPlugin)],
+          skipped: [],
+          onError: 'fail',
+        }),
+      ],
+    }).compile();
+    await moduleRef.init();
+    const strategies = moduleRef.get(DispatchStrategies);
+    await strategies.decide('first', input());
+    await strategies.decide('throws', input());
+    await strategies.decide('hangs', input());
+    await strategies.decide('nonsense', input());
+    await strategies.decide('missing', input());
+    await strategies.validate('throws', {});
+    const { values } = await moduleRef.get(MetricsService).plugins.callFailures.get();
+    expect(values.map((v) => [v.labels.call, v.labels.name, v.labels.reason, v.value])).toEqual([
+      ['select', 'throws', 'error', 1],
+      ['select', 'hangs', 'timeout', 1],
+      ['select', 'nonsense', 'invalid_answer', 1],
+      ['select', 'missing', 'not_loaded', 1],
+      ['validate_options', 'throws', 'error', 1],
+    ]);
+    await moduleRef.close();
+    jest.restoreAllMocks();
   });
 });

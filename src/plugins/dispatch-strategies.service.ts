@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DispatchContext,
   DispatchDecision,
@@ -7,7 +7,9 @@ import {
   noWorker,
 } from '@forest/plugin-api';
 import { ForestConfig } from '../config/forest.config';
-import { callWithin, isPromiseLike, ThrottledWarnings, wrap } from './plugin-call';
+import { PluginMetrics } from '../metrics/metric-families';
+import { MetricsService } from '../metrics/metrics.service';
+import { callWithin, failureOf, isPromiseLike, ThrottledWarnings, wrap } from './plugin-call';
 import { PluginRegistry, Registered } from './plugin-registry';
 
 /** Nested `delegate` calls allowed (label-match -> another strategy -> ...). */
@@ -29,11 +31,15 @@ export class DispatchStrategies {
   private readonly warnings = new ThrottledWarnings((message) => this.logger.warn(message));
   /** Strategies that answered with a Promise once: they decide in the pending drain only. */
   private readonly asynchronous = new Set<string>();
+  private readonly metrics?: PluginMetrics;
 
   constructor(
     private readonly registry: PluginRegistry,
     private readonly config: ForestConfig,
-  ) {}
+    @Optional() metrics?: MetricsService,
+  ) {
+    this.metrics = metrics?.plugins;
+  }
 
   names(): string[] {
     return this.registry.strategyNames();
@@ -57,6 +63,7 @@ export class DispatchStrategies {
     if (!registered) {
       const reason = `dispatch strategy "${name}" is not loaded (loaded: ${this.names().join(', ') || 'none'})`;
       this.warnings.warnOnce(`unknown:${name}`, `job ${input.job.id}: ${reason}`);
+      this.metrics?.failed('select', name, 'not_loaded');
       return noWorker(reason);
     }
     const label = labelOf(registered);
@@ -71,13 +78,13 @@ export class DispatchStrategies {
     try {
       answer = registered.instance.select(context);
     } catch (error) {
-      return this.failed(label, input, error);
+      return this.failed(name, label, input, error);
     }
-    if (!isPromiseLike<DispatchDecision>(answer)) return this.checked(label, input, answer);
+    if (!isPromiseLike<DispatchDecision>(answer)) return this.checked(name, label, input, answer);
     this.asynchronous.add(name);
     return callWithin(label, this.config.pluginTimeoutMs, () => answer).then(
-      (decision) => this.checked(label, input, decision),
-      (error: unknown) => this.failed(label, input, error),
+      (decision) => this.checked(name, label, input, decision),
+      (error: unknown) => this.failed(name, label, input, error),
     );
   }
 
@@ -104,6 +111,7 @@ export class DispatchStrategies {
       );
       return Array.isArray(problems) ? problems.map(String) : [];
     } catch (error) {
+      this.metrics?.failed('validate_options', name, failureOf(error));
       const message = wrap(label, error).message;
       this.warnings.warnOnce(`validate:${name}`, `validating dispatch.options: ${message}`);
       return [`dispatch.options could not be checked: ${message}`];
@@ -111,9 +119,15 @@ export class DispatchStrategies {
   }
 
   /** A decision the host can apply, or `none` saying what was wrong with it. */
-  private checked(label: string, input: DecisionInput, decision: unknown): DispatchDecision {
+  private checked(
+    name: string,
+    label: string,
+    input: DecisionInput,
+    decision: unknown,
+  ): DispatchDecision {
     const problem = this.problemWith(input, decision);
     if (!problem) return decision as DispatchDecision;
+    this.metrics?.failed('select', name, 'invalid_answer');
     this.warnings.warnOnce(`bad:${label}`, `${label} ${problem} (job ${input.job.id})`);
     return noWorker(`${label} ${problem}`);
   }
@@ -148,7 +162,13 @@ export class DispatchStrategies {
     }
   }
 
-  private failed(label: string, input: DecisionInput, error: unknown): DispatchDecision {
+  private failed(
+    name: string,
+    label: string,
+    input: DecisionInput,
+    error: unknown,
+  ): DispatchDecision {
+    this.metrics?.failed('select', name, failureOf(error));
     const message = wrap(label, error).message;
     this.warnings.warnOnce(
       `failed:${label}`,

@@ -1,6 +1,14 @@
 /** A plugin call that threw, returned nonsense, or did not answer in time. */
 export class PluginCallError extends Error {}
 
+/** A plugin call that did not answer within its deadline. */
+export class PluginCallTimeoutError extends PluginCallError {}
+
+/** How a plugin call failed, for the metrics: it ran out of time, or it threw. */
+export function failureOf(error: unknown): 'timeout' | 'error' {
+  return error instanceof PluginCallTimeoutError ? 'timeout' : 'error';
+}
+
 /**
  * Runs one call into a plugin with a deadline. The call gets an AbortSignal that fires at
  * the deadline, so a well-behaved plugin can stop its own work; one that ignores it is
@@ -16,7 +24,7 @@ export function callWithin<T>(
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const error = new PluginCallError(`${label} did not answer within ${timeoutMs}ms`);
+      const error = new PluginCallTimeoutError(`${label} did not answer within ${timeoutMs}ms`);
       controller.abort(error);
       reject(error);
     }, timeoutMs);

@@ -10,6 +10,7 @@ import {
 } from '@forest/protocol';
 import { EmbeddedStore, TxnRequest } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
+import { MetricsService } from '../metrics/metrics.service';
 import { assignmentOf, newExecution, transition } from '../execution/execution-record';
 import { ReportService } from './report.service';
 
@@ -162,5 +163,68 @@ describe('ReportService', () => {
     expect(results.slice(0, 130).every((r) => r.outcome === 'accepted')).toBe(true);
     expect(results[130]).toMatchObject({ executionId: 'job~999', outcome: 'not_found' });
     expect((await record(ids[129])).status).toBe('running');
+  });
+
+  describe('metrics', () => {
+    let metrics: MetricsService;
+
+    beforeEach(() => {
+      metrics = new MetricsService();
+      service = new ReportService(store, { nodeId: 'n1' } as ForestConfig, metrics);
+    });
+
+    /** The count and sum of the handler start lag histogram. */
+    async function startLag(): Promise<{ count?: number; sum?: number }> {
+      const { values } = await metrics.executions.handlerStartLag.get();
+      const of = (suffix: string) =>
+        values.find((v) => v.metricName === `forest_execution_handler_start_lag_seconds_${suffix}`)
+          ?.value;
+      return { count: of('count'), sum: of('sum') };
+    }
+
+    async function finished(status: string): Promise<number | undefined> {
+      const { values } = await metrics.executions.finished.get();
+      return values.find((v) => v.labels.group === G && v.labels.status === status)?.value;
+    }
+
+    it('observes the handler start lag once per start: from the running report, or from a final one that records the start', async () => {
+      const [a, b] = [await assigned(10_000), await assigned(20_000)];
+      await service.report(G, W, [{ executionId: a, status: 'running', startedAtMs: 10_250 }]);
+      // Repeated, and then finished: the start is already recorded.
+      await service.report(G, W, [{ executionId: a, status: 'running', startedAtMs: 10_250 }]);
+      await service.report(G, W, [{ executionId: a, status: 'succeeded', startedAtMs: 10_250 }]);
+      // A fast handler: its final report alone (the running one folded into it).
+      await service.report(G, W, [
+        { executionId: b, status: 'running', startedAtMs: 20_500 },
+        { executionId: b, status: 'failed', error: 'x', startedAtMs: 20_500 },
+      ]);
+      const lag = await startLag();
+      expect(lag.count).toBe(2);
+      expect(lag.sum).toBeCloseTo(0.75);
+      expect(await finished('succeeded')).toBe(1);
+      expect(await finished('failed')).toBe(1);
+    });
+
+    it('measures a retry from the end of its backoff, counts the retry, and skips reports without a start time', async () => {
+      const id = await assigned(1000, {
+        retry: { maxAttempts: 1, backoff: 'fixed', initialDelayMs: 100, maxDelayMs: 100 },
+      });
+      await service.report(G, W, [{ executionId: id, status: 'failed', error: 'x' }]);
+      const { values } = await metrics.executions.retries.get();
+      expect(values.map((v) => [v.labels.group, v.value])).toEqual([[G, 1]]);
+      const retry = await record(`${id}.r2`);
+      await store.put(
+        Keyspace.assignment(G, W, retry.id),
+        JSON.stringify(assignmentOf(retry, W, new Date().toISOString())),
+      );
+      await store.put(
+        executionKeyOf(retry.id)!,
+        JSON.stringify(transition(retry, 'assigned', Date.now(), 'n1', { worker: W })),
+      );
+      await service.report(G, W, [
+        { executionId: retry.id, status: 'running', startedAtMs: retry.retryAtMs! + 40 },
+      ]);
+      expect(await startLag()).toEqual({ count: 1, sum: 0.04 });
+    });
   });
 });

@@ -1,6 +1,6 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
-import { ExecutionReport, ReportResult } from '@forest/protocol';
+import { ExecutionRecord, ExecutionReport, ReportResult } from '@forest/protocol';
 import { Compare, CoordinationStore, getMany, TxnOp } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { ExecutionFinished } from '../execution/execution.events';
@@ -14,6 +14,8 @@ import {
   TxnPart,
 } from '../execution/execution-ops';
 import { isFinal } from '../execution/execution-record';
+import { ExecutionMetrics } from '../metrics/metric-families';
+import { MetricsService } from '../metrics/metrics.service';
 import { InjectStore } from '../store/store.tokens';
 
 /**
@@ -27,6 +29,8 @@ interface Decision {
   result: ReportResult;
   /** The record as this report finishes it (final status), for the finished$ event. */
   finished?: ExecutionFinished;
+  /** The write records the handler's start: its group and start lag (seconds), when reported. */
+  started?: { group: string; lagS: number };
   compare?: Compare[];
   ops?: TxnOp[];
 }
@@ -52,6 +56,7 @@ export class ReportService implements OnModuleDestroy {
   private readonly finished = new Subject<ExecutionFinished>();
   /** Executions this node recorded as finished (any final status a worker reports). */
   readonly finished$: Observable<ExecutionFinished> = this.finished.asObservable();
+  private readonly metrics?: ExecutionMetrics;
 
   onModuleDestroy(): void {
     this.finished.complete();
@@ -60,7 +65,10 @@ export class ReportService implements OnModuleDestroy {
   constructor(
     @InjectStore() private readonly store: CoordinationStore,
     private readonly config: ForestConfig,
-  ) {}
+    @Optional() metrics?: MetricsService,
+  ) {
+    this.metrics = metrics?.executions;
+  }
 
   async report(
     group: string,
@@ -146,6 +154,7 @@ export class ReportService implements OnModuleDestroy {
             continue;
           }
           results.set(todo[i].index, decisions[i].result);
+          this.count(decisions[i]);
           const finished = decisions[i].finished;
           if (finished) this.finished.next(finished);
         }
@@ -159,6 +168,16 @@ export class ReportService implements OnModuleDestroy {
         return;
       }
       todo = retry;
+    }
+  }
+
+  /** The metrics of a committed decision: the handler's start, the final status. */
+  private count({ started, finished }: Decision): void {
+    if (!this.metrics) return;
+    if (started) this.metrics.handlerStartLag.observe({ group: started.group }, started.lagS);
+    if (finished) {
+      const { record, retry } = finished;
+      this.metrics.recordFinished(record.group, record.status, retry !== undefined);
     }
   }
 
@@ -203,7 +222,7 @@ export class ReportService implements OnModuleDestroy {
     if (report.status === 'running') {
       if (state.assignment.assignment.state === 'running') return { result: accepted };
       const { compare, success } = startOps(execution, state.assignment, workerId, now, node);
-      return { result: accepted, compare, ops: success };
+      return { result: accepted, started: startOf(record, report), compare, ops: success };
     }
     // A final report without a `running` first still records when it ran.
     const { compare, success, finished, retry } = finishOps(state, report.status, now, node, {
@@ -211,8 +230,30 @@ export class ReportService implements OnModuleDestroy {
       output: report.output,
       error: report.error,
     });
-    return { result: accepted, finished: { record: finished, retry }, compare, ops: success };
+    return {
+      result: accepted,
+      finished: { record: finished, retry },
+      started:
+        state.assignment.assignment.state === 'assigned' ? startOf(record, report) : undefined,
+      compare,
+      ops: success,
+    };
   }
+}
+
+/**
+ * The handler's start lag as the report gives it: its `startedAtMs` (the worker's clock)
+ * less the time the execution was due (its scheduled time; for a retry, the end of its
+ * backoff). Never negative (the clocks of worker and node differ a little).
+ */
+function startOf(
+  record: ExecutionRecord,
+  report: ExecutionReport,
+): Decision['started'] | undefined {
+  const startedAtMs = report.startedAtMs;
+  if (typeof startedAtMs !== 'number' || !Number.isFinite(startedAtMs)) return undefined;
+  const dueMs = record.retryAtMs ?? record.scheduledMs;
+  return { group: record.group, lagS: Math.max(0, startedAtMs - dueMs) / 1000 };
 }
 
 /** Both say the same: a retried report (the text of output and error included). */

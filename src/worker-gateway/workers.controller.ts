@@ -23,6 +23,7 @@ import { FastifyRequest } from 'fastify';
 import { mayAccessGroup, principalOf, RequireAccess } from '../auth/access';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { KeySegmentPipe } from '../common/key-segment.pipe';
+import { pageOf, sortedByKey } from '../common/paging';
 import { ForestConfig } from '../config/forest.config';
 import { AssignmentInbox } from './assignment-inbox.service';
 import {
@@ -38,6 +39,7 @@ import {
   ReportBodyDto,
   ReportResultDto,
   WorkerDto,
+  WorkerPageDto,
 } from './dto/worker.dto';
 import { ReportService } from './report.service';
 import {
@@ -143,17 +145,20 @@ export class WorkersController {
       'A token limited to groups sees the workers of those groups only. Never shows a ' +
       'worker\u2019s session secret (nor its hash).',
   })
-  @ApiOkResponse({ type: [WorkerDto] })
+  @ApiOkResponse({ type: WorkerPageDto })
   @ApiErrors(400)
   async list(
     @Query() query: ListWorkersQueryDto,
     @Req() request: FastifyRequest,
-  ): Promise<WorkerDto[]> {
+  ): Promise<WorkerPageDto> {
     const principal = principalOf(request);
-    if (query.group !== undefined && !mayAccessGroup(principal, query.group)) return [];
-    return (await this.registry.list(query.group))
+    if (query.group !== undefined && !mayAccessGroup(principal, query.group)) {
+      return { items: [] };
+    }
+    const workers = (await this.registry.list(query.group))
       .filter((worker) => mayAccessGroup(principal, worker.group))
       .map(toWorkerDto);
+    return pageOf(sortedByKey(workers, workerSortKey), workerSortKey, query, 'workers');
   }
 
   @Post(':group/:workerId/heartbeat')
@@ -316,4 +321,9 @@ export class WorkersController {
       );
     }
   }
+}
+
+/** Workers sort by group, then id (their key order). */
+function workerSortKey(worker: WorkerDto): string {
+  return `${worker.group}/${worker.id}`;
 }

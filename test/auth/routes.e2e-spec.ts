@@ -10,6 +10,7 @@ import { ADMIN_TOKEN, Answer, call, createToken, Json, jobBody } from './auth-te
  */
 const EXPECTED: Record<string, AccessLevel> = {
   'GET /health': 'public',
+  'GET /metrics': 'metrics',
   'POST /api/groups': 'operate',
   'GET /api/groups': 'read',
   'GET /api/groups/{name}': 'read',
@@ -17,6 +18,8 @@ const EXPECTED: Record<string, AccessLevel> = {
   'DELETE /api/groups/{name}': 'operate',
   'POST /api/jobs': 'operate',
   'GET /api/jobs': 'read',
+  'GET /api/jobs/export': 'read',
+  'POST /api/jobs/import': 'operate',
   'GET /api/jobs/{id}': 'read',
   'PUT /api/jobs/{id}': 'operate',
   'PATCH /api/jobs/{id}': 'operate',
@@ -54,12 +57,14 @@ type TokenName = 'admin' | 'operator' | 'viewer' | 'worker';
 /** The least role that may call a route of each level, and one that may not. */
 const ALLOWED: Record<TokenLevel, TokenName> = {
   read: 'viewer',
+  metrics: 'viewer',
   operate: 'operator',
   admin: 'admin',
   'worker-register': 'worker',
 };
 const DENIED: Record<TokenLevel, TokenName> = {
   read: 'worker',
+  metrics: 'worker',
   operate: 'viewer',
   admin: 'operator',
   'worker-register': 'viewer',
@@ -114,6 +119,8 @@ describe('every route declares its access, and the guard enforces it (FOREST_AUT
         return { remark: 'routes test' };
       case 'POST /api/jobs':
         return jobBody('rt-new-job', GROUP);
+      case 'POST /api/jobs/import':
+        return { version: 1, mode: 'upsert', jobs: [jobBody('rt-imported-job', GROUP)] };
       case 'PUT /api/jobs/{id}':
         return { ...jobBody(JOB, GROUP), version: 1 };
       case 'PATCH /api/jobs/{id}':
@@ -270,6 +277,7 @@ describe('every route declares its access, and the guard enforces it (FOREST_AUT
   it('lets the right role through (anything but 401/403), each role and every role above it', async () => {
     const above: Record<TokenLevel, TokenName[]> = {
       read: ['viewer', 'operator', 'admin'],
+      metrics: ['viewer', 'operator', 'admin'],
       operate: ['operator', 'admin'],
       admin: ['admin'],
       'worker-register': ['worker', 'admin'],

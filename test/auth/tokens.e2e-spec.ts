@@ -49,7 +49,7 @@ describe('API tokens (FOREST_AUTH=on)', () => {
 
     const listed = await call(subject.app, 'GET', '/api/tokens', admin);
     expect(listed.statusCode).toBe(200);
-    expect(listed.body).toEqual(
+    expect(listed.body.items).toEqual(
       expect.arrayContaining([
         {
           id,
@@ -108,13 +108,13 @@ describe('API tokens (FOREST_AUTH=on)', () => {
 
   it('records lastUsedAt when a token is used', async () => {
     const viewer = await createToken(subject.app, { name: 'reader', role: 'viewer' });
-    const before = (await call(subject.app, 'GET', '/api/tokens', admin)).body as Json[];
+    const before = (await call(subject.app, 'GET', '/api/tokens', admin)).body.items as Json[];
     expect(before.find((t) => t.id === viewer.id)!.lastUsedAt).toBeNull();
     const usedFrom = Date.now();
     expect((await call(subject.app, 'GET', '/api/plugins', viewer)).statusCode).toBe(200);
     let lastUsedAt: string | null = null;
     await until(async () => {
-      const tokens = (await call(subject.app, 'GET', '/api/tokens', admin)).body as Json[];
+      const tokens = (await call(subject.app, 'GET', '/api/tokens', admin)).body.items as Json[];
       lastUsedAt = tokens.find((t) => t.id === viewer.id)!.lastUsedAt;
       return lastUsedAt !== null;
     });
@@ -227,7 +227,7 @@ describe('API tokens (FOREST_AUTH=on)', () => {
       ).statusCode,
     ).toBe(200);
 
-    expect((await call(app, 'GET', '/api/groups', op)).body).toEqual([
+    expect((await call(app, 'GET', '/api/groups', op)).body.items).toEqual([
       expect.objectContaining({ name: 'a' }),
     ]);
     expect((await call(app, 'GET', '/api/groups/b', op)).statusCode).toBe(404);
@@ -296,7 +296,9 @@ describe('API tokens (FOREST_AUTH=on)', () => {
       { name: 'in-a', role: 'operator', groups: ['a'] },
       scoped.token,
     );
-    const seen = ((await call(app, 'GET', '/api/tokens', scoped)).body as Json[]).map((t) => t.id);
+    const seen = ((await call(app, 'GET', '/api/tokens', scoped)).body.items as Json[]).map(
+      (t) => t.id,
+    );
     expect(seen.sort()).toEqual([scoped.id, made.id].sort());
     expect((await call(app, 'DELETE', `/api/tokens/${wide.id}`, scoped)).statusCode).toBe(404);
     expect((await call(app, 'DELETE', `/api/tokens/${made.id}`, scoped)).statusCode).toBe(204);
@@ -333,7 +335,7 @@ describe('the first admin token', () => {
     subject = await start({ FOREST_ADMIN_TOKEN: ADMIN_TOKEN });
     const listed = await call(subject.app, 'GET', '/api/tokens', { token: ADMIN_TOKEN });
     expect(listed.statusCode).toBe(200);
-    expect(listed.body).toEqual([
+    expect(listed.body.items).toEqual([
       expect.objectContaining({
         id: 'admin',
         name: 'admin',
@@ -346,7 +348,7 @@ describe('the first admin token', () => {
 
     subject = await start({ FOREST_ADMIN_TOKEN: ADMIN_TOKEN });
     const again = await call(subject.app, 'GET', '/api/tokens', { token: ADMIN_TOKEN });
-    expect(again.body).toHaveLength(1);
+    expect(again.body.items).toHaveLength(1);
     expect((await storeOf(subject).get(Keyspace.token('admin')))!.modRevision).toBe(revision);
     expect(statSync(dataDir).isDirectory()).toBe(true);
     expect(() => statSync(join(dataDir, 'admin-token'))).toThrow();
@@ -374,7 +376,9 @@ describe('the first admin token', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(token);
     expect(logs.filter((message) => message.includes(file))).toEqual([]);
     const listed = await call(subject.app, 'GET', '/api/tokens', { token });
-    expect(listed.body).toEqual([expect.objectContaining({ id: 'admin', createdBy: 'bootstrap' })]);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ id: 'admin', createdBy: 'bootstrap' }),
+    ]);
   });
 });
 

@@ -206,7 +206,7 @@ describe('README quick start', () => {
     expect([0, 130, 'SIGINT']).toContain(signal ?? code);
     expect(workerLog).toMatch(/worker=\S+ left group=demo/);
     expect(workerLog).not.toMatch(/ERROR|Error:/);
-    expect(await get('/api/workers?group=demo')).toEqual([]);
+    expect(await get('/api/workers?group=demo')).toEqual({ items: [] });
 
     expect(await node!.stop()).toBe('SIGTERM');
   });

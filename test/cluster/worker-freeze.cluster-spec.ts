@@ -87,7 +87,9 @@ describe('a worker frozen past its lease (SIGSTOP / SIGCONT) never runs work tha
 
   /** The live worker ids of the group. */
   const listed = async () =>
-    (await rig.api<{ id: string }[]>('GET', '/api/workers?group=fz')).map((w) => w.id);
+    (await rig.api<{ items: { id: string }[] }>('GET', '/api/workers?group=fz')).items.map(
+      (w) => w.id,
+    );
 
   it(`starts no execution twice over ${ROUNDS} freezes of a worker holding running and not-yet-due work`, async () => {
     await rig.explained(async () => {

@@ -107,7 +107,12 @@ describe('workers as processes against the service on etcd', () => {
     const all: ExecutionRecord[] = [];
     let cursor: string | undefined;
     do {
-      const query = new URLSearchParams({ jobId, limit: '4', ...(cursor ? { cursor } : {}) });
+      const query = new URLSearchParams({
+        jobId,
+        limit: '4',
+        order: 'asc',
+        ...(cursor ? { cursor } : {}),
+      });
       const page = await api<ExecutionPage>('GET', `/api/executions?${query.toString()}`);
       all.push(...page.items);
       cursor = page.next;
@@ -121,7 +126,8 @@ describe('workers as processes against the service on etcd', () => {
   /** Waits until the live-worker list shows every given worker. */
   async function waitListed(group: string, ...ids: string[]): Promise<void> {
     await eventually(async () => {
-      const listed = await api<{ id: string }[]>('GET', `/api/workers?group=${group}`);
+      const listed = (await api<{ items: { id: string }[] }>('GET', `/api/workers?group=${group}`))
+        .items;
       expect(listed.map((w) => w.id).sort()).toEqual([...ids].sort());
     }, 10_000);
   }

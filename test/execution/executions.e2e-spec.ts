@@ -218,8 +218,10 @@ describe('executions API (embedded store)', () => {
       await seed([...a, ...b]);
     });
 
+    /** Oldest first unless the query names an order (the API's default is newest first). */
     async function list(query: string): Promise<Json> {
-      const response = await call('GET', `/api/executions?${query}`);
+      const order = query.includes('order=') ? '' : 'order=asc&';
+      const response = await call('GET', `/api/executions?${order}${query}`);
       expect(response.statusCode).toBe(200);
       return response.body!;
     }
@@ -369,6 +371,36 @@ describe('executions API (embedded store)', () => {
       });
     });
 
+    it('lists newest first by default: one job backwards, every job job by job', async () => {
+      const newest = [...a].reverse();
+      const first = await list('order=desc&jobId=list-a&limit=5');
+      expect(ids(first.items)).toEqual(idsOf(newest.slice(0, 5)));
+      const byDefault = await call('GET', '/api/executions?jobId=list-a&limit=5');
+      expect(byDefault.body).toEqual(first);
+      expect(ids(await listAll('order=desc&jobId=list-a&limit=5'))).toEqual(idsOf(newest));
+      expect(ids(await listAll('order=desc&jobId=list-a&limit=12'))).toEqual(idsOf(newest));
+      const from = new Date(T0 + 3 * MIN).toISOString();
+      const to = new Date(T0 + 7 * MIN).toISOString();
+      expect(ids(await listAll(`order=desc&jobId=list-a&from=${from}&to=${to}&limit=2`))).toEqual(
+        idsOf(a.slice(3, 8).reverse()),
+      );
+      expect(ids(await listAll('order=desc&jobId=list-a&status=failed&limit=1'))).toEqual(
+        idsOf(newest.filter((r) => r.status === 'failed')),
+      );
+      // Without jobId: job by job in id order, each newest first.
+      const across = await listAll('order=desc&limit=4');
+      const mine = across.filter((item) => ['list-a', 'list-b'].includes(item.jobId));
+      expect(ids(mine)).toEqual(idsOf([...newest, ...[...b].reverse()]));
+      expect(ids(await listAll('order=desc&group=reports&limit=2'))).toEqual(
+        idsOf([...b].reverse()),
+      );
+      // A cursor of one order is not one of the other.
+      const ascending = await list('order=asc&jobId=list-a&limit=2');
+      const mixed = await call('GET', `/api/executions?jobId=list-a&cursor=${ascending.next}`);
+      expect(mixed.statusCode).toBe(400);
+      expect((await call('GET', '/api/executions?order=newest')).statusCode).toBe(400);
+    });
+
     it('bounds the work of one request and says so with `next`', async () => {
       // More non-matching executions than one request examines.
       const many = Array.from({ length: MAX_SCANNED_PER_REQUEST + 150 }, (_, i) =>
@@ -385,6 +417,19 @@ describe('executions API (embedded store)', () => {
       const second = await list(`jobId=list-bulk&status=failed&cursor=${first.next}`);
       expect(ids(second.items)).toEqual([match.id]);
       expect(second.next).toBeUndefined();
+
+      // Newest first: the match is the oldest, behind more keys than one request reads.
+      const oldest = make('list-bulk2', 'billing', T0, { status: 'failed', worker: 'w9' });
+      const newer = Array.from({ length: MAX_SCANNED_PER_REQUEST + 150 }, (_, i) =>
+        make('list-bulk2', 'billing', T0 + (i + 1) * 1000, { status: 'succeeded', worker: 'w9' }),
+      );
+      await seed([oldest, ...newer]);
+      const head = await list('order=desc&jobId=list-bulk2&status=failed');
+      expect(head.items).toEqual([]);
+      expect(head.next).toEqual(expect.any(String));
+      const tail = await list(`order=desc&jobId=list-bulk2&status=failed&cursor=${head.next}`);
+      expect(ids(tail.items)).toEqual([oldest.id]);
+      expect(tail.next).toBeUndefined();
     });
   });
 
@@ -574,7 +619,7 @@ describe('executions API (embedded store)', () => {
     );
     expect(doc.paths['/api/executions'].get.tags).toEqual(['executions']);
     expect(doc.paths['/api/executions'].get.description).toContain(
-      `at most ${MAX_SCANNED_PER_REQUEST} per request`,
+      `at most ${MAX_SCANNED_PER_REQUEST} keys per request`,
     );
     expect(Object.keys(doc.paths['/api/jobs/{id}/trigger'].post.responses)).toEqual(
       expect.arrayContaining(['201', '400', '404', '413']),

@@ -228,9 +228,9 @@ describe('execution lifecycle (embedded node, in-process workers)', () => {
   };
 
   const alertsOf = async (jobId: string) => {
-    const response = await call('GET', '/api/alerts');
+    const response = await call('GET', '/api/alerts?limit=500');
     expect(response.statusCode).toBe(200);
-    return (response.body as unknown as { alert: Json }[])
+    return (response.body.items as { alert: Json }[])
       .map((entry) => entry.alert)
       .filter((alert) => alert.job?.id === jobId);
   };

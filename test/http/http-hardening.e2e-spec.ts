@@ -23,8 +23,8 @@ describe('HTTP hardening', () => {
   const inject = (options: InjectOptions) => node.app.inject(options);
   const groupNames = async () =>
     (await inject({ method: 'GET', url: '/api/groups' }))
-      .json<{ name: string }[]>()
-      .map((g) => g.name);
+      .json<{ items: { name: string }[] }>()
+      .items.map((g) => g.name);
 
   describe('request bodies', () => {
     it('refuses form-encoded and text/plain bodies with 415 and creates nothing', async () => {

@@ -57,9 +57,9 @@ describe.each<StoreKind>(['embedded', 'etcd'])('groups and jobs API on the %s st
 
   describe('groups', () => {
     it('creates, lists, gets, updates and deletes a group', async () => {
-      expect((await call('GET', '/api/groups')).body).toEqual([
-        expect.objectContaining({ name: 'billing', remark: 'billing workers' }),
-      ]);
+      expect((await call('GET', '/api/groups')).body).toEqual({
+        items: [expect.objectContaining({ name: 'billing', remark: 'billing workers' })],
+      });
       expect((await call('GET', '/api/groups/billing')).body).toMatchObject({ name: 'billing' });
       const updated = await call('PUT', '/api/groups/billing', { remark: 'new remark' });
       expect(updated.body).toMatchObject({ name: 'billing', remark: 'new remark' });
@@ -225,13 +225,25 @@ describe.each<StoreKind>(['embedded', 'etcd'])('groups and jobs API on the %s st
 
       const page1 = await call('GET', '/api/jobs?limit=3');
       expect(page1.body!.items.map((j: Json) => j.id)).toEqual(['job-0', 'job-1', 'job-2']);
-      expect(page1.body).toMatchObject({ total: 7, next: 'job-2' });
-      const page3 = await call('GET', '/api/jobs?limit=3&after=job-5');
+      expect(page1.body).toMatchObject({ total: 7, next: expect.any(String) });
+      const page2 = await call('GET', `/api/jobs?limit=3&cursor=${page1.body!.next}`);
+      expect(page2.body!.items.map((j: Json) => j.id)).toEqual(['job-3', 'job-4', 'job-5']);
+      const page3 = await call('GET', `/api/jobs?limit=3&cursor=${page2.body!.next}`);
       expect(page3.body).toMatchObject({
         total: 7,
         items: [expect.objectContaining({ id: 'job-6' })],
       });
       expect(page3.body!.next).toBeUndefined();
+      // The old parameter is gone, and a cursor of another list is refused.
+      expect((await call('GET', '/api/jobs?after=job-5')).statusCode).toBe(400);
+      const groupsPage = await call('GET', '/api/groups?limit=1');
+      expect(groupsPage.body!.items.map((g: Json) => g.name)).toEqual(['billing']);
+      const groupsCursor = groupsPage.body!.next as string;
+      expect((await call('GET', `/api/groups?cursor=${groupsCursor}`)).body).toEqual({
+        items: [expect.objectContaining({ name: 'reports' })],
+      });
+      expect((await call('GET', `/api/jobs?cursor=${groupsCursor}`)).statusCode).toBe(400);
+      expect((await call('GET', '/api/jobs?limit=501')).statusCode).toBe(400);
 
       expect((await call('GET', '/api/jobs?group=reports')).body!.total).toBe(2);
       expect(

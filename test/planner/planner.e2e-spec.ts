@@ -113,8 +113,8 @@ describe('planner on one embedded node', () => {
 
     const first = await api.plan('?limit=1');
     expect(first.items).toHaveLength(1);
-    expect(first.next).toBe(first.items[0].jobId);
-    const second = await api.plan(`?limit=1&after=${first.next}`);
+    expect(first.next).toEqual(expect.any(String));
+    const second = await api.plan(`?limit=1&cursor=${first.next}`);
     expect(second.items[0].jobId > first.items[0].jobId).toBe(true);
 
     const ticking = (await api.plan('?group=alpha')).items.find((item) => item.jobId === 'tick')!;

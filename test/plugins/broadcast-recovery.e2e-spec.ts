@@ -78,9 +78,9 @@ describe('broadcast shard recovery', () => {
       ).toBe(201);
       const first = (await call('POST', '/api/jobs/sweep-caches/trigger', {})).body;
       const list = async () =>
-        ((await call('GET', '/api/executions?jobId=sweep-caches')).body.items as Json[]).map(
-          (e) => ({ id: e.id, worker: e.worker, status: e.status, shard: e.shard }),
-        );
+        (
+          (await call('GET', '/api/executions?jobId=sweep-caches&order=asc')).body.items as Json[]
+        ).map((e) => ({ id: e.id, worker: e.worker, status: e.status, shard: e.shard }));
       await eventually(async () => expect(await list()).toHaveLength(2), 5000);
       const shards = await list();
       expect(shards.map((e) => e.id)).toEqual([first.id, `${first.id}.s1`]);

@@ -102,7 +102,7 @@ describe('dispatch strategies (in-process workers)', () => {
     const items: ExecutionSummary[] = [];
     let cursor: string | undefined;
     do {
-      const query = `jobId=${jobId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`;
+      const query = `jobId=${jobId}&order=asc&limit=500${cursor ? `&cursor=${cursor}` : ''}`;
       const page = await call('GET', `/api/executions?${query}`);
       expect(page.statusCode).toBe(200);
       items.push(...(page.body.items as ExecutionSummary[]));

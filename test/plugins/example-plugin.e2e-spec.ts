@@ -112,7 +112,8 @@ describe('the example plugin (examples/plugin) in a node', () => {
   /** Every execution of the job, once `done` accepts the list (or the wait runs out). */
   async function executionsOf(jobId: string, done: (items: Json[]) => boolean): Promise<Json[]> {
     return waitFor(
-      async () => (await call('GET', `/api/executions?jobId=${jobId}&limit=500`)).body.items,
+      async () =>
+        (await call('GET', `/api/executions?jobId=${jobId}&order=asc&limit=500`)).body.items,
       done,
       20_000,
     );
@@ -195,7 +196,7 @@ describe('the example plugin (examples/plugin) in a node', () => {
     const light = await startWorker('weighted', { weight: '1' }, handlers);
     // The leader offers only workers it has seen register; both must be there first.
     await eventually(async () => {
-      const listed = (await call('GET', '/api/workers?group=weighted')).body as unknown as Json[];
+      const listed = (await call('GET', '/api/workers?group=weighted')).body.items as Json[];
       expect(listed.map((w) => w.id).sort()).toEqual(
         [heavy.status.workerId, light.status.workerId].sort(),
       );
@@ -215,7 +216,7 @@ describe('the example plugin (examples/plugin) in a node', () => {
     );
     expect(runs.map((e) => e.status)).toEqual(Array(40).fill('succeeded'));
 
-    const listed = (await call('GET', '/api/workers?group=weighted')).body as unknown as Json[];
+    const listed = (await call('GET', '/api/workers?group=weighted')).body.items as Json[];
     const weightOf = new Map(listed.map((w) => [w.id as string, w.labels.weight as string]));
     const byWeight: Record<string, number> = {};
     for (const run of runs) {
@@ -250,7 +251,7 @@ describe('the example plugin (examples/plugin) in a node', () => {
     });
     // The node records the outcome once send() returns, just after the line is written.
     await eventually(async () => {
-      const recent = (await call('GET', '/api/alerts')).body as unknown as Json[];
+      const recent = (await call('GET', '/api/alerts?limit=500')).body.items as Json[];
       expect(recent.find((r) => r.alert.id === failed!.id)).toMatchObject({
         deliveries: [
           { channel: 'jsonl-file', delivery: { status: 'delivered', detail: alertFile } },

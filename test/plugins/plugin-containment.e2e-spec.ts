@@ -144,7 +144,7 @@ describe('misbehaving plugins at run time', () => {
     const id = await trigger('j-fail');
     await eventually(async () => expect(await status(id)).toBe('failed'), 10_000);
     await eventually(async () => {
-      const alerts = (await call('GET', '/api/alerts')).body as unknown as Json[];
+      const alerts = (await call('GET', '/api/alerts?limit=500')).body.items as Json[];
       const alert = alerts.find((a) => a.alert.execution?.id === id);
       expect(alert).toBeDefined();
       const byChannel = Object.fromEntries(

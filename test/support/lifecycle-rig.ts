@@ -95,7 +95,9 @@ export class LifecycleRig {
   /** Waits until GET /api/workers?group= lists exactly these worker ids. */
   async waitListed(group: string, ...ids: string[]): Promise<void> {
     await eventually(async () => {
-      const listed = await this.api<{ id: string }[]>('GET', `/api/workers?group=${group}`);
+      const listed = (
+        await this.api<{ items: { id: string }[] }>('GET', `/api/workers?group=${group}`)
+      ).items;
       expect(listed.map((w) => w.id).sort()).toEqual([...ids].sort());
     }, 15_000);
   }
@@ -131,7 +133,7 @@ export class LifecycleRig {
 
   /** Every execution of a job through the list API, following `next`, in its order. */
   async listExecutions(jobId: string): Promise<ApiExecution[]> {
-    return this.pages(new URLSearchParams({ jobId, limit: '100' }));
+    return this.pages(new URLSearchParams({ jobId, limit: '100', order: 'asc' }));
   }
 
   /** GET /api/executions?attemptsOf=id: the attempts of that fire, in the API's order. */

@@ -148,11 +148,10 @@ export class WorkerFleet {
       readToken ? { headers: { authorization: `Bearer ${readToken}` } } : {},
     );
     if (!response.ok) throw new Error(`GET /api/workers answered ${response.status}`);
-    return (await response.json()) as {
-      id: string;
-      labels: Record<string, string>;
-      registeredAt: string;
-    }[];
+    const page = (await response.json()) as {
+      items: { id: string; labels: Record<string, string>; registeredAt: string }[];
+    };
+    return page.items;
   }
 
   /** The fleet worker with this id. */

@@ -186,7 +186,7 @@ describe('worker credentials (FOREST_AUTH=on)', () => {
 
     const listed = await call('GET', `/api/workers?group=${g}`, ADMIN);
     expect(listed.statusCode).toBe(200);
-    const workers = listed.json<Record<string, unknown>[]>();
+    const workers = listed.json<{ items: Record<string, unknown>[] }>().items;
     expect(workers).toHaveLength(2);
     for (const worker of workers) {
       expect(Object.keys(worker).sort()).toEqual([
@@ -212,9 +212,9 @@ describe('worker credentials (FOREST_AUTH=on)', () => {
       groups: [elsewhere],
     });
     const viewer = created.json<{ token: string }>().token;
-    const all = (await call('GET', '/api/workers', viewer)).json<{ group: string }[]>();
-    expect(all.filter((w) => w.group !== elsewhere)).toEqual([]);
-    expect((await call('GET', `/api/workers?group=${g}`, viewer)).json()).toEqual([]);
+    const all = (await call('GET', '/api/workers', viewer)).json<{ items: { group: string }[] }>();
+    expect(all.items.filter((w) => w.group !== elsewhere)).toEqual([]);
+    expect((await call('GET', `/api/workers?group=${g}`, viewer)).json()).toEqual({ items: [] });
   });
 
   it('refuses heartbeat, poll, reports and eviction of a worker to anyone but that worker, changing nothing', async () => {
@@ -287,8 +287,8 @@ describe('worker credentials (FOREST_AUTH=on)', () => {
     const listed = await call('GET', `/api/workers?group=${g}`, ADMIN);
     expect(
       listed
-        .json<{ id: string }[]>()
-        .map((w) => w.id)
+        .json<{ items: { id: string }[] }>()
+        .items.map((w) => w.id)
         .sort(),
     ).toEqual([victim.workerId, attacker.workerId].sort());
 
@@ -430,7 +430,7 @@ describe('the worker SDK against a node with FOREST_AUTH=on', () => {
     }, 10_000);
     await fleet.stopAll();
     fleet = undefined;
-    expect((await call('GET', '/api/workers?group=sdk')).json()).toEqual([]);
+    expect((await call('GET', '/api/workers?group=sdk')).json()).toEqual({ items: [] });
   });
 });
 

@@ -339,7 +339,8 @@ describe('worker protocol', () => {
     }
     const moved = (await poll(g, b.workerId, 'waitMs=2000')).assignments.map((x) => x.executionId);
     for (const assignment of held) expect(moved).toContain(assignment.executionId);
-    const list = (await call('GET', `/api/workers?group=${g}`)).json<{ id: string }[]>();
+    const list = (await call('GET', `/api/workers?group=${g}`)).json<{ items: { id: string }[] }>()
+      .items;
     expect(list.map((w) => w.id)).toEqual([b.workerId]);
   });
 });

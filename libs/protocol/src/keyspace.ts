@@ -9,6 +9,12 @@ export const Keyspace = {
   candidate: (nodeId: string) => `election/${nodeId}`,
   groups: 'groups/',
   group: (name: string) => `groups/${name}`,
+  /**
+   * A group being deleted: written (on a short lease) before the delete lists the group's
+   * jobs; every job create or move into the group compares it absent, so no job can join
+   * a group whose delete already listed its jobs.
+   */
+  groupDeleting: (name: string) => `groupdeleting/${name}`,
   jobs: 'jobs/',
   job: (jobId: string) => `jobs/${jobId}`,
   /** The last scheduled time the leader fired per job, written in the fire txn. */

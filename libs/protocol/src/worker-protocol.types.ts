@@ -159,6 +159,13 @@ export interface ExecutionReport {
   output?: string;
   /** For `failed`: the error message and stack; cut to MAX_REPORT_TEXT_BYTES. */
   error?: string;
+  /**
+   * When the worker started (or, for a claim, is about to start) the handler: epoch ms on
+   * the worker's clock. Sent with the `running` report and again with the final one; the
+   * node records handler start minus due time in its metrics (once per start). Optional:
+   * workers that do not send it are simply not measured.
+   */
+  startedAtMs?: number;
 }
 
 export interface ReportBatchRequest {

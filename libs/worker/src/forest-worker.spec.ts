@@ -447,10 +447,17 @@ describe('ForestWorker', () => {
       () => node.reportBatches.flat().some((r) => r.executionId === executionId),
       'the running report',
     );
-    expect(node.reportBatches.flat()).toEqual([{ executionId, status: 'running' }]);
+    const before = Date.now();
+    expect(node.reportBatches.flat()).toEqual([
+      { executionId, status: 'running', startedAtMs: expect.any(Number) },
+    ]);
+    const startedAtMs = node.reportBatches[0][0].startedAtMs!;
+    expect(startedAtMs).toBeLessThanOrEqual(before);
     finish();
     await finished(node, executionId);
     expect(node.reportBatches.flat().map((r) => r.status)).toEqual(['running', 'succeeded']);
+    // The final report carries the handler's start too.
+    expect(node.reportBatches.flat()[1].startedAtMs).toBe(startedAtMs);
   });
 
   it('retries reports after 5xx answers', async () => {
@@ -686,7 +693,9 @@ describe('ForestWorker', () => {
       await node.waitFor(() => worker.status.running === 0, 'the claim to be refused', 4000);
       expect(calls).toBe(0);
       expect(worker.status).toMatchObject({ started: 0, revoked: 1 });
-      expect(node.reportBatches).toEqual([[{ executionId: a.executionId, status: 'running' }]]);
+      expect(node.reportBatches).toEqual([
+        [{ executionId: a.executionId, status: 'running', startedAtMs: expect.any(Number) }],
+      ]);
       expect(logger.lines.some((l) => l.includes(`claiming execution=${a.executionId}`))).toBe(
         true,
       );
@@ -718,7 +727,9 @@ describe('ForestWorker', () => {
         await finished(node, a.executionId);
         // The node recorded `running` before the handler was called.
         expect(statusAtStart).toBe('running');
-        expect(node.reportBatches[0]).toEqual([{ executionId: a.executionId, status: 'running' }]);
+        expect(node.reportBatches[0]).toEqual([
+          { executionId: a.executionId, status: 'running', startedAtMs: expect.any(Number) },
+        ]);
         expect(execution(node, a.executionId).reports.map((r) => r.status)).toEqual([
           'running',
           'succeeded',

@@ -87,6 +87,8 @@ interface Run {
   workerId: string;
   /** The handler was called. */
   started: boolean;
+  /** When the handler was called (epoch ms): sent with its reports for the node's metrics. */
+  startedAtMs?: number;
   /** No longer this worker's: aborted (or never started), and never reported. */
   revoked: boolean;
   /** Ends its hold (waiting for its scheduled time), if it is held. */
@@ -676,6 +678,7 @@ export class ForestWorker {
       return;
     }
     run.started = true;
+    run.startedAtMs ??= Date.now();
     this.counters.started++;
     const timeoutMs = Number(assignment.timeoutMs) || 0;
     const timer =
@@ -690,8 +693,17 @@ export class ForestWorker {
       const reason: unknown = controller.signal.reason;
       report =
         controller.signal.aborted && reason instanceof ExecutionTimeoutError
-          ? { executionId: assignment.executionId, status: 'timed_out', error: reason.message }
-          : { executionId: assignment.executionId, status: 'succeeded' };
+          ? {
+              executionId: assignment.executionId,
+              status: 'timed_out',
+              error: reason.message,
+              startedAtMs: run.startedAtMs,
+            }
+          : {
+              executionId: assignment.executionId,
+              status: 'succeeded',
+              startedAtMs: run.startedAtMs,
+            };
     } catch (thrown) {
       let error = thrownText(thrown);
       const reason: unknown = controller.signal.reason;
@@ -705,6 +717,7 @@ export class ForestWorker {
         executionId: assignment.executionId,
         status: timedOut ? 'timed_out' : 'failed',
         error,
+        startedAtMs: run.startedAtMs,
       };
     } finally {
       clearTimeout(timer);
@@ -737,7 +750,13 @@ export class ForestWorker {
   private async mayStart(run: Run): Promise<boolean> {
     if (run.revoked || this.lifecycle.signal.aborted) return false;
     if (run.workerId === this.workerId && performance.now() < this.leaseConfirmedUntil) {
-      this.reports.enqueue({ executionId: run.assignment.executionId, status: 'running' });
+      // The handler starts right after this (the same time goes with its final report).
+      run.startedAtMs = Date.now();
+      this.reports.enqueue({
+        executionId: run.assignment.executionId,
+        status: 'running',
+        startedAtMs: run.startedAtMs,
+      });
       return true;
     }
     return this.claim(run);
@@ -829,9 +848,12 @@ export class ForestWorker {
     await Promise.all(
       batches.map(async (batch) => {
         const workerId = batch[0].run.workerId;
+        // A claim's handler starts as soon as the node accepts it.
+        const startedAtMs = Date.now();
         const reports: ExecutionReport[] = batch.map(({ run }) => ({
           executionId: run.assignment.executionId,
           status: 'running',
+          startedAtMs,
         }));
         try {
           const answer = await this.client.request<ReportBatchResponse>(
@@ -978,6 +1000,7 @@ export class ForestWorker {
           executionId: run.assignment.executionId,
           status: 'failed',
           error: `${new WorkerStoppingError(timeoutMs).message}, nor settle within ${abortGraceMs}ms after its signal aborted`,
+          startedAtMs: run.startedAtMs,
           ...(output.length > 0 ? { output } : {}),
         });
       }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CLUSTER_ALERT_EVENTS, ALERT_EVENTS } from '@forest/protocol';
+import { PageQueryDto } from '../../common/paging';
 
 export class AlertJobDto {
   @ApiProperty() id: string;
@@ -59,4 +60,13 @@ export class RecentAlertDto {
   @ApiProperty({ type: AlertDto }) alert: AlertDto;
   @ApiProperty({ type: [ChannelDeliveryDto], description: 'Outcome per channel so far' })
   deliveries: ChannelDeliveryDto[];
+}
+
+export class ListAlertsQueryDto extends PageQueryDto {}
+
+export class AlertPageDto {
+  @ApiProperty({ type: [RecentAlertDto] })
+  items: RecentAlertDto[];
+  @ApiPropertyOptional({ description: 'Present when older alerts follow: pass it as `cursor`' })
+  next?: string;
 }

@@ -10,6 +10,7 @@ import {
   Matches,
 } from 'class-validator';
 import { IsKeySegment } from '../../common/key-segment.decorator';
+import { PageQueryDto } from '../../common/paging';
 import { Role, ROLES } from '../access';
 
 /** Body of POST /api/tokens. */
@@ -84,6 +85,15 @@ export class TokenDto {
     description: 'Last successful use (updated at most once a minute); null: never used',
   })
   lastUsedAt: string | null;
+}
+
+export class ListTokensQueryDto extends PageQueryDto {}
+
+export class TokenPageDto {
+  @ApiProperty({ type: [TokenDto] })
+  items: TokenDto[];
+  @ApiPropertyOptional({ description: 'Present when more tokens follow: pass it as `cursor`' })
+  next?: string;
 }
 
 export class CreatedTokenDto {

@@ -1,16 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   Allow,
   IsBoolean,
   IsIn,
-  IsInt,
   IsISO8601,
   IsOptional,
   IsString,
-  Max,
   MaxLength,
-  Min,
 } from 'class-validator';
 import {
   CONCURRENCY_POLICIES,
@@ -23,6 +19,7 @@ import {
   ExecutionTrigger,
 } from '@forest/protocol';
 import { IsKeySegment } from '../../common/key-segment.decorator';
+import { PageQueryDto } from '../../common/paging';
 
 /** Body of POST /api/jobs/{id}/trigger. */
 export class TriggerJobDto {
@@ -67,7 +64,16 @@ export class CancelExecutionDto {
   reason?: string;
 }
 
-export class ListExecutionsQueryDto {
+export class ListExecutionsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    enum: ['desc', 'asc'],
+    default: 'desc',
+    description: '`desc`: newest first (the default); `asc`: oldest first',
+  })
+  @IsOptional()
+  @IsIn(['desc', 'asc'])
+  order?: 'desc' | 'asc';
+
   @ApiPropertyOptional({
     example: 'nightly-invoices',
     description: "Only this job's executions (reads only that job's keys: the fast way)",
@@ -124,22 +130,6 @@ export class ListExecutionsQueryDto {
   @IsString()
   @MaxLength(200)
   attemptsOf?: string;
-
-  @ApiPropertyOptional({ example: 50, default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({
-    description: 'The `next` of the previous page (opaque); send the same filters with it',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(700)
-  cursor?: string;
 }
 
 export class FiredByDto {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsKeySegment } from '../../common/key-segment.decorator';
+import { PageQueryDto } from '../../common/paging';
 
 export class CreateGroupDto {
   @ApiProperty({ example: 'billing', description: 'Group name, [A-Za-z0-9._-]{1,64}' })
@@ -33,6 +34,17 @@ export class GroupDto {
 
   @ApiProperty({ example: '2026-11-23T22:50:00.000Z' })
   updatedAt: string;
+}
+
+export class ListGroupsQueryDto extends PageQueryDto {}
+
+export class GroupPageDto {
+  @ApiProperty({ type: [GroupDto] })
+  items: GroupDto[];
+  @ApiPropertyOptional({
+    description: 'Present when more groups follow: pass it as `cursor`',
+  })
+  next?: string;
 }
 
 export class DeleteGroupQueryDto {

@@ -116,7 +116,7 @@ export class AlertsDto {
     example: ['webhook'],
     default: [],
     description:
-      'Loaded alert channels (GET /api/plugins; built in: log, webhook, slack) that get this ' +
+      'Loaded alert channels (GET /api/plugins; built in: log, webhook, slack, email) that get this ' +
       "job's alerts for the events below, on top of FOREST_ALERT_DEFAULT_CHANNELS",
   })
   @IsOptional()

@@ -29,6 +29,7 @@ import {
   type RetryBackoff,
 } from '@forest/protocol';
 import { IsKeySegment } from '../../common/key-segment.decorator';
+import { PageQueryDto } from '../../common/paging';
 import { AlertsDto, DispatchDto, MisfireDto, RetryDto } from './job-policies.dto';
 import { PatchScheduleDto, ScheduleDto } from './schedule.dto';
 
@@ -247,7 +248,7 @@ export class JobDto {
   version: number;
 }
 
-export class ListJobsQueryDto {
+export class ListJobsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'billing' })
   @IsOptional()
   @IsKeySegment('group')
@@ -266,21 +267,6 @@ export class ListJobsQueryDto {
   @IsString()
   @MaxLength(128)
   name?: string;
-
-  @ApiPropertyOptional({ example: 50, default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({
-    description: 'Continue after this job id (the `next` of the previous page)',
-  })
-  @IsOptional()
-  @IsKeySegment('after')
-  after?: string;
 }
 
 export class JobPageDto {
@@ -289,8 +275,8 @@ export class JobPageDto {
   @ApiProperty({ example: 120, description: 'Jobs matching the filters, over all pages' })
   total: number;
   @ApiPropertyOptional({
-    example: 'nightly-invoices',
-    description: 'Pass as `after` for the next page',
+    example: 'cDE6am9iczpuaWdodGx5LWludm9pY2Vz',
+    description: 'Present when more jobs follow: pass it as `cursor` (with the same filters)',
   })
   next?: string;
 }

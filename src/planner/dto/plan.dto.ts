@@ -1,29 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MISFIRE_POLICIES, MisfirePolicy } from '@forest/protocol';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { IsKeySegment } from '../../common/key-segment.decorator';
+import { PageQueryDto } from '../../common/paging';
 
-export class PlanQueryDto {
+export class PlanQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'billing', description: 'Only jobs of this group' })
   @IsOptional()
   @IsKeySegment('group')
   group?: string;
-
-  @ApiPropertyOptional({ example: 100, default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional({
-    description: 'Continue after this job id (the `next` of the previous page)',
-  })
-  @IsOptional()
-  @IsKeySegment('after')
-  after?: string;
 }
 
 export class PlanItemDto {
@@ -74,8 +59,7 @@ export class PlanPageDto {
   @ApiProperty({ example: 120, description: 'Planned jobs matching the filter, over all pages' })
   total: number;
   @ApiPropertyOptional({
-    example: 'nightly-invoices',
-    description: 'Pass as `after` for the next page',
+    description: 'Present when more jobs follow: pass it as `cursor` (with the same filter)',
   })
   next?: string;
 }

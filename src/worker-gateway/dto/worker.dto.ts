@@ -23,6 +23,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsKeySegment } from '../../common/key-segment.decorator';
+import { PageQueryDto } from '../../common/paging';
 
 const MAX_LABELS = 32;
 
@@ -202,11 +203,18 @@ export class WorkerDto {
   @ApiPropertyOptional({ description: 'Set when it asked to leave' }) leavingAt?: string;
 }
 
-export class ListWorkersQueryDto {
+export class ListWorkersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'billing' })
   @IsOptional()
   @IsKeySegment('group')
   group?: string;
+}
+
+export class WorkerPageDto {
+  @ApiProperty({ type: [WorkerDto] })
+  items: WorkerDto[];
+  @ApiPropertyOptional({ description: 'Present when more workers follow: pass it as `cursor`' })
+  next?: string;
 }
 
 export class PollQueryDto {
@@ -275,6 +283,17 @@ export class ReportBodyDto {
   @IsOptional()
   @IsString()
   error?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'When the handler started (epoch ms, the worker\u2019s clock); the node measures the ' +
+      'start lag from it (metrics only)',
+    example: 1795482750004,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  startedAtMs?: number;
 }
 
 export class ExecutionReportDto extends ReportBodyDto {
