@@ -31,7 +31,12 @@ export async function startTestApp(options: {
   env?: Record<string, string>;
   controllers?: Type<unknown>[];
 }): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'forest-app-'));
+  // A data dir the test passes in is the test's to remove; otherwise the harness makes one.
+  const ownDataDir = options.env?.FOREST_DATA_DIR === undefined;
+  const dataDir = options.env?.FOREST_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'forest-app-'));
+  const removeDataDir = () => {
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
   const config = loadConfig({
     FOREST_LOG_LEVEL: 'silent',
     FOREST_NODE_ID: 'test-node',
@@ -55,7 +60,7 @@ export async function startTestApp(options: {
     await app.getHttpAdapter().getInstance().ready();
   } catch (error) {
     // A node that fails to boot (a bad plugin, say) leaves no data dir behind.
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir();
     throw error;
   }
   let stopped = false;
@@ -70,7 +75,7 @@ export async function startTestApp(options: {
     stop,
     close: async () => {
       await stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      removeDataDir();
     },
   };
 }
