@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from '../support/app-harness';
 import { eventually } from '../support/wait';
-import { Json, JsonResponse } from '../support/http-inject';
+import { Json, workerSessionInject } from '../support/http-inject';
 
 /**
  * The alert events a scheduler raises besides a failed run, end to end on one node: the
@@ -23,24 +23,8 @@ describe('alert events', () => {
     await subject?.close();
   });
 
-  /** Session secrets by worker id, from registration: calls under a worker id carry its own. */
-  const secrets = new Map<string, string>();
-
-  async function call(method: string, url: string, payload?: unknown): Promise<JsonResponse> {
-    const workerId = /^\/api\/workers\/[^/]+\/([^/?]+)/.exec(url)?.[1];
-    const secret = workerId === undefined ? undefined : secrets.get(workerId);
-    const response = await subject.app.inject({
-      method: method as 'GET',
-      url,
-      ...(payload === undefined ? {} : { payload: payload as object }),
-      headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` },
-    });
-    const body = response.body ? response.json<Json>() : {};
-    if (url === '/api/workers' && response.statusCode === 201) {
-      secrets.set(body.workerId as string, body.sessionSecret as string);
-    }
-    return { statusCode: response.statusCode, body };
-  }
+  /** Calls under a worker id carry that worker's session secret. */
+  const call = workerSessionInject(() => subject.app);
 
   async function alerts(): Promise<Json[]> {
     return (await call('GET', '/api/alerts?limit=500')).body.items as Json[];
