@@ -9,7 +9,7 @@ import {
   uniqueExecKey,
 } from '@forest/protocol';
 import { Compare } from '@forest/store';
-import { mayAccessGroup, Principal } from '../auth/access';
+import { actorOf, mayAccessGroup, Principal } from '../auth/access';
 import { ANY_GROUP } from '../auth/scope';
 import { ValidationFailedError } from '../common/domain-error';
 import { ForestConfig } from '../config/forest.config';
@@ -335,7 +335,13 @@ export class ExecutionService {
       }
       const part = finishOps(state, 'cancelled', Date.now(), node, {
         error: `cancelled through the API on node ${node}` + (reason ? `: ${reason}` : ''),
-        cancelledBy: { kind: 'api', node, ...(reason ? { reason } : {}) },
+        cancelledBy: {
+          kind: 'api',
+          node,
+          // Who, when a token says so (FOREST_AUTH=on): its name, as the audit log has it.
+          ...(scope.kind === 'token' ? { by: actorOf(scope) } : {}),
+          ...(reason ? { reason } : {}),
+        },
         noRetry: true,
       });
       if (await this.executions.commit(part)) {

@@ -254,6 +254,12 @@ describe('API tokens (FOREST_AUTH=on)', () => {
     expect((await call(app, 'GET', `/api/executions/${inB.body.id}`, admin)).body.status).toBe(
       'pending',
     );
+    // In its scope it cancels, and the record names the token that did.
+    const inA = await call(app, 'POST', '/api/jobs/job-a/trigger', { ...op, payload: {} });
+    expect(
+      (await call(app, 'POST', `/api/executions/${inA.body.id}/cancel`, { ...op, payload: {} }))
+        .body,
+    ).toMatchObject({ status: 'cancelled', cancelledBy: { kind: 'api', by: 'op-a' } });
     await until(async () => (await call(app, 'GET', '/api/plan', admin)).body.items.length === 2);
     expect(ids(await call(app, 'GET', '/api/plan', op))).toEqual(['job-a']);
   });

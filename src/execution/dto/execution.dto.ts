@@ -171,7 +171,9 @@ export class CancelSourceDto {
   node: string;
   @ApiPropertyOptional({
     example: 'nightly-invoices~001764034260000',
-    description: 'For `replace`: the execution that replaced it',
+    description:
+      'For `replace`: the execution that replaced it; for `api`: the name of the token that ' +
+      'cancelled it (with FOREST_AUTH=on)',
   })
   by?: string;
   @ApiPropertyOptional({ example: 'wrong params' })
