@@ -1,9 +1,9 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './etcd-harness';
+import { assertEtcdInstalled, freePort, killOnExit, removeOnExit } from './etcd-harness';
 
 /** What etcd's `/v3/maintenance/status` answers (the fields the harness reads). */
 interface StatusAnswer {
@@ -283,23 +283,5 @@ export class EtcdClusterHarness {
       rmSync(member.dataDir, { recursive: true, force: true });
       removeOnExit.delete(member.dataDir);
     }
-  }
-}
-
-/** Members still alive when the jest worker exits are killed, so a failed test leaks nothing. */
-const killOnExit = new Set<ChildProcess>();
-const removeOnExit = new Set<string>();
-process.once('exit', () => {
-  killOnExit.forEach((child) => child.kill('SIGKILL'));
-  removeOnExit.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
-});
-
-function assertEtcdInstalled(): void {
-  const probe = spawnSync('etcd', ['--version']);
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      "the `etcd` binary is missing: install Debian's etcd-server (`apt-get install -y etcd-server`); " +
-        '.ci/run does this automatically',
-    );
   }
 }

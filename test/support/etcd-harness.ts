@@ -273,15 +273,18 @@ export function removeTestCertificates(certificates: TestCertificates): void {
   removeOnExit.delete(certificates.dir);
 }
 
-/** Children still alive when the jest worker exits are killed, so a failed test leaks nothing. */
-const killOnExit = new Set<ChildProcess>();
-const removeOnExit = new Set<string>();
+/**
+ * Children still alive when the jest worker exits are killed, and temp dirs still there are
+ * removed, so a failed test leaks nothing (the cluster harness registers its members here too).
+ */
+export const killOnExit = new Set<ChildProcess>();
+export const removeOnExit = new Set<string>();
 process.once('exit', () => {
   killOnExit.forEach((child) => child.kill('SIGKILL'));
   removeOnExit.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
 });
 
-function assertEtcdInstalled(): void {
+export function assertEtcdInstalled(): void {
   const probe = spawnSync('etcd', ['--version']);
   if (probe.error || probe.status !== 0) {
     throw new Error(
