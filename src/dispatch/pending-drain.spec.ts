@@ -200,6 +200,11 @@ describe('PendingDrain', () => {
 
     await state.start();
     await waitFor('the second attempt', async () => (await assignmentKeys()).length === 1);
+    // The pool learns of the committed assignment through the watch, a hop after the store.
+    await waitFor(
+      'the watch',
+      () => state.pool.get(GROUP, 'w1')?.inbox.get(record.id) === 'assigned',
+    );
     expect(leadership.txns).toHaveLength(2);
     expect(state.pool.get(GROUP, 'w1')?.inbox).toEqual(new Map([[record.id, 'assigned']]));
   });
