@@ -226,8 +226,9 @@ describe('FireLoop on a fake clock', () => {
       rig.put({ id: `j${String(i).padStart(3, '0')}`, cron: '* * * * * *' });
     rig.loop.start();
     await rig.clock.advance(1000);
-    // 42 fires x (execution + pending entry) + 42 jobstate puts per txn.
-    expect(rig.store.txns.map((txn) => txn.compare.length)).toEqual([42, 42, 42, 42, 32]);
+    // 42 fires x (execution + pending entry) + 42 jobstate puts per txn; each fire compares
+    // its execution key absent and its job's fence.
+    expect(rig.store.txns.map((txn) => txn.compare.length)).toEqual([84, 84, 84, 84, 64]);
     for (const txn of rig.store.txns) {
       expect(txn.success.length).toBeLessThanOrEqual(128);
       expect(txn.compare.length).toBeLessThanOrEqual(127);
@@ -250,8 +251,8 @@ describe('FireLoop on a fake clock', () => {
     });
     expect(states).toEqual([...states].sort((a, b) => a - b));
     expect(states[states.length - 1]).toBe(T);
-    // 63 fires x 2 puts + the jobstate put per txn.
-    expect(rig.store.txns.map((txn) => txn.compare.length)).toEqual([63, 63, 63, 63, 48]);
+    // 63 fires x 2 puts + the jobstate put per txn; 63 create compares + the job's fence.
+    expect(rig.store.txns.map((txn) => txn.compare.length)).toEqual([64, 64, 64, 64, 49]);
   });
 });
 

@@ -55,8 +55,11 @@ describe('FireWriter against the embedded store', () => {
   let commits: TxnRequest[];
   /** Runs before a commit reaches the store, once (to change something under the writer). */
   let beforeCommit: (() => Promise<void>) | undefined;
+  /** Jobs whose jobstate a commit wrote: what the plan would have learnt (hasFired). */
+  let fired: Set<string>;
 
   beforeEach(async () => {
+    fired = new Set();
     dataDir = mkdtempSync(join(tmpdir(), 'forest-fire-writer-'));
     store = await EmbeddedStore.open({ dataDir });
     commits = [];
@@ -75,8 +78,17 @@ describe('FireWriter against the embedded store', () => {
         const change = beforeCommit;
         beforeCommit = undefined;
         if (change) await change();
-        return store.txn(request);
+        const result = await store.txn(request);
+        if (result.succeeded) {
+          for (const op of request.success) {
+            if (op.type === 'put' && op.key.startsWith(Keyspace.jobStates)) {
+              fired.add(op.key.slice(Keyspace.jobStates.length));
+            }
+          }
+        }
+        return result;
       },
+      hasFired: (jobId) => fired.has(jobId),
       read: (keys) => getMany(store, keys),
       fencingToken: () => TOKEN,
       nodeId: NODE,
@@ -168,6 +180,47 @@ describe('FireWriter against the embedded store', () => {
       const again = await writer().write(a, fires);
       expect(again).toMatchObject({ created: [], skipped: [], existing: fires });
       expect(await active('a')).toHaveLength(2);
+    });
+
+    it('never writes a fire again once its execution left the store for the history', async () => {
+      const a = job('a', 'allow');
+      const fires = [fire(1), fire(2)];
+      expect((await writer().write(a, fires)).created).toEqual(fires);
+      // Both finished and moved to the history: their keys are gone.
+      for (const f of fires)
+        await store.delete(Keyspace.execution('a', scheduledExecKey(f.scheduledMs)));
+      // A leader whose plan has not seen the jobstate yet guesses wrong: refused once.
+      fired.clear();
+      commits = [];
+      const again = await writer().write(a, [...fires, fire(3)]);
+      expect(again).toMatchObject({ created: [fire(3)], existing: fires });
+      expect(commits).toHaveLength(2);
+      expect(
+        await store.get(Keyspace.execution('a', scheduledExecKey(fire(1).scheduledMs))),
+      ).toBeUndefined();
+      const state = (await store.get(Keyspace.jobState('a')))!.value;
+      expect(state.startsWith(`{"fence":"${scheduledExecKey(fire(3).scheduledMs)}"`)).toBe(true);
+    });
+
+    it('takes over a jobstate written before the fence by its revision, and fences it', async () => {
+      const legacy: JobStateRecord = {
+        jobId: 'a',
+        lastScheduledMs: fire(1).scheduledMs,
+        lastFiredAt: new Date(T).toISOString(),
+        node: 'old',
+      };
+      await store.put(Keyspace.jobState('a'), JSON.stringify(legacy));
+      fired.add('a');
+      const outcome = await writer().write(job('a', 'allow'), [fire(1), fire(2)]);
+      expect(outcome).toMatchObject({ created: [fire(2)], existing: [fire(1)] });
+      const state = (await store.get(Keyspace.jobState('a')))!.value;
+      expect(state.startsWith(`{"fence":"${scheduledExecKey(fire(2).scheduledMs)}"`)).toBe(true);
+      // Fenced now: a stale write of fire 2 is refused by the value compare alone.
+      await store.delete(Keyspace.execution('a', scheduledExecKey(fire(2).scheduledMs)));
+      expect(await writer().write(job('a', 'allow'), [fire(2)])).toMatchObject({
+        created: [],
+        existing: [fire(2)],
+      });
     });
 
     it('writes fires of several jobs in one txn', async () => {

@@ -1,11 +1,14 @@
 import {
+  encodeJobState,
   ExecutionRecord,
   executionId,
+  fenceBelow,
+  isFencedJobState,
   JobStateRecord,
   Keyspace,
   scheduledExecKey,
 } from '@forest/protocol';
-import { KeyValue, TxnOp, TxnRequest, TxnResult } from '@forest/store';
+import { Compare, KeyValue, TxnOp, TxnRequest, TxnResult } from '@forest/store';
 import {
   admitOps,
   ExecutionState,
@@ -48,13 +51,32 @@ export interface FireWriterOptions {
   /** Txns in flight at once; more fires wait and join the next txns (group commit). */
   maxInFlight?: number;
   placement?: FirePlacement;
+  /**
+   * Whether the job is known to have fired (the plan saw its `jobstate`): its first txn
+   * then compares the fence value; otherwise it expects no jobstate. A wrong guess costs
+   * one refused txn, whose failure branch reads the jobstate and corrects it.
+   */
+  hasFired?: (jobId: string) => boolean;
+  /**
+   * Executions a committed txn made final (fires recorded `skipped`, executions cancelled
+   * by `replace`), at the txn's revision: handed to the HistoryMover.
+   */
+  onFinal?: (records: ExecutionRecord[], revision: number) => void;
 }
+
+/**
+ * What the writer knows of a job's `jobstate`, which each fire txn compares: absent, a
+ * fenced value (compare `value < fenceBelow(first fire)`), or a value written before the
+ * fence existed (compare its mod revision; the txn rewrites it fenced).
+ */
+type FenceState = { kind: 'absent' } | { kind: 'fenced' } | { kind: 'legacy'; modRevision: number };
 
 /**
  * etcd refuses a txn with more than 128 compares or 128 ops per branch (its default
  * --max-txn-ops), and so does the embedded store. One fire costs a compare, two puts (the
  * execution, and its assignment or pending entry) and a failure-branch get; each job in a
- * txn adds a `jobstate` put; the fence adds a compare and a get.
+ * txn adds a `jobstate` put, its fence compare and a failure-branch get; the leader's
+ * fence adds a compare and a get.
  */
 const MAX_TXN_OPS = 128;
 const DEFAULT_IN_FLIGHT = 8;
@@ -91,10 +113,12 @@ interface Chunk {
 }
 
 /**
- * Writes fires as batched, fenced txns. Each fire creates `executions/{jobId}/{scheduled}`
- * only if that key does not exist, and the txn moves `jobstate/{jobId}` to the latest
- * scheduled time it writes for the job — so a fire is recorded exactly once whichever
- * leader writes it, and a new leader resumes where the last write left off.
+ * Writes fires as batched, fenced txns. Each job's fires are written only if its
+ * `jobstate/{jobId}` fence says every earlier fire is older than the first of them, and
+ * the txn moves the fence to the latest scheduled time it writes for the job — so a fire
+ * is recorded exactly once whichever leader writes it, even after its execution finished
+ * and left the store for the history, and a new leader resumes where the last write left
+ * off. Each execution key is still created only if absent (a live execution of the fire).
  *
  * Group commit: up to `maxInFlight` txns run at once; fires that arrive meanwhile queue and
  * fill the next txns, up to the per-txn op limit. At low rates a fire is written alone and
@@ -108,6 +132,8 @@ export class FireWriter {
   private inFlight = 0;
   private pumpQueued = false;
   private readonly maxInFlight: number;
+  /** The jobstate of each job this writer wrote or read; others are guessed (hasFired). */
+  private readonly fences = new Map<string, FenceState>();
 
   constructor(private readonly options: FireWriterOptions) {
     this.maxInFlight = options.maxInFlight ?? DEFAULT_IN_FLIGHT;
@@ -165,16 +191,16 @@ export class FireWriter {
     while (chunks.length < this.queue.length) {
       const pending = this.queue[chunks.length];
       const cost = pending.job.concurrency === 'allow' ? PLAIN_FIRE : POLICY_FIRE;
-      // The job's jobstate put takes one more op.
+      // The job's jobstate put and its fence compare take one more op and compare.
       const room = Math.min(
         Math.floor((MAX_TXN_OPS - ops - 1) / cost.ops),
-        Math.floor((MAX_TXN_OPS - compares) / cost.compares),
+        Math.floor((MAX_TXN_OPS - compares - 1) / cost.compares),
       );
       if (room <= 0) break;
       const taken = Math.min(room, pending.fires.length);
       chunks.push({ job: pending, taken, fires: pending.fires.slice(0, taken) });
       ops += taken * cost.ops + 1;
-      compares += taken * cost.compares;
+      compares += taken * cost.compares + 1;
     }
     this.queue.splice(0, chunks.length);
     return chunks;
@@ -196,25 +222,52 @@ export class FireWriter {
         }
         const committedAt = this.options.now();
         if (result.succeeded) {
+          for (const chunk of remaining) this.fences.set(chunk.job.job.jobId, { kind: 'fenced' });
+          const finals = decided.flatMap((d) => d.finals);
+          if (finals.length > 0) this.options.onFinal?.(finals, result.revision);
           remaining.forEach((chunk, i) => this.advance(chunk, decided[i], committedAt));
           return;
         }
         this.releaseAll(reserved);
-        // Some executions exist already (written by an earlier leader, or by our own txn
-        // whose reply was lost): count them as existing and write the rest again. A refusal
-        // with none existing means a concurrency marker changed: read it again and decide.
+        // Some fires were written already (by an earlier leader, or by our own txn whose
+        // reply was lost: the job's fence is at or past them, or their execution is still
+        // live): count them as existing and write the rest again, against the fence as now
+        // read. A refusal with nothing written and no fence learnt means a concurrency
+        // marker changed: read it again and decide.
         const exists = new Set<string>();
+        const firedUpTo = new Map<string, number>();
+        let learnt = false;
         for (const op of result.results) {
-          if (op.type === 'get' && op.kv) exists.add(op.kv.key);
+          if (op.type === 'get' && op.kv?.key.startsWith(Keyspace.executions)) {
+            exists.add(op.kv.key);
+          }
         }
-        if (exists.size === 0 && ++fruitless >= MAX_POLICY_ROUNDS) {
+        for (const chunk of remaining) {
+          const jobId = chunk.job.job.jobId;
+          const kv = result.results.find(
+            (op): op is { type: 'get'; kv?: KeyValue } =>
+              op.type === 'get' && op.kv?.key === Keyspace.jobState(jobId),
+          )?.kv;
+          const known = this.fenceOf(jobId);
+          const read = fenceStateOf(kv);
+          if (read.kind !== known.kind) learnt = true;
+          this.fences.set(jobId, read);
+          const last = kv ? lastScheduledOf(kv) : undefined;
+          if (last !== undefined) firedUpTo.set(jobId, last);
+        }
+        const fenced = remaining.some(
+          (chunk) => chunk.fires[0].scheduledMs <= (firedUpTo.get(chunk.job.job.jobId) ?? -1),
+        );
+        if (exists.size === 0 && !learnt && !fenced && ++fruitless >= MAX_POLICY_ROUNDS) {
           throw new Error('concurrency markers kept changing under the fire txn; retrying later');
         }
         const retry: Chunk[] = [];
         for (const chunk of remaining) {
-          const key = (fire: DueFire) => execKeyOf(chunk.job.job, fire);
-          chunk.job.existing.push(...chunk.fires.filter((fire) => exists.has(key(fire))));
-          const fresh = chunk.fires.filter((fire) => !exists.has(key(fire)));
+          const upTo = firedUpTo.get(chunk.job.job.jobId) ?? Number.NEGATIVE_INFINITY;
+          const written = (fire: DueFire) =>
+            fire.scheduledMs <= upTo || exists.has(execKeyOf(chunk.job.job, fire));
+          chunk.job.existing.push(...chunk.fires.filter(written));
+          const fresh = chunk.fires.filter((fire) => !written(fire));
           if (fresh.length === 0) this.advance(chunk, NOTHING_DECIDED, committedAt);
           else retry.push({ ...chunk, fires: fresh });
         }
@@ -283,7 +336,7 @@ export class FireWriter {
     const token = this.options.fencingToken() ?? 0;
     for (const chunk of chunks) {
       const { job } = chunk.job;
-      const outcome: Decided = { created: [], skipped: [], replaced: 0 };
+      const outcome: Decided = { created: [], skipped: [], replaced: 0, finals: [] };
       decided.push(outcome);
       const guard = guards.get(job.jobId);
       /** Under forbid: the execution that keeps the job busy, once one is known. */
@@ -295,8 +348,10 @@ export class FireWriter {
         failure.push({ type: 'get', key: execKeyOf(job, fire) });
         latest = Math.max(latest, fire.scheduledMs);
         const skip = (reason: string, markerModRevision?: number) => {
-          parts.push(skipOps(record, reason, nowMs, node, markerModRevision));
+          const part = skipOps(record, reason, nowMs, node, markerModRevision);
+          parts.push(part);
           outcome.skipped.push(fire);
+          outcome.finals.push(part.skipped);
         };
         if (job.concurrency === 'replace' && i < chunk.fires.length - 1) {
           // Of several fires written together (a catch-up), only the latest runs.
@@ -319,22 +374,47 @@ export class FireWriter {
         if (admission.kind !== 'create') throw new Error(`fire ${id}: admission not decided`);
         parts.push(admission);
         outcome.created.push(fire);
-        if (admission.replaced) outcome.replaced++;
+        if (admission.replaced) {
+          outcome.replaced++;
+          outcome.finals.push(admission.replaced);
+        }
         if (job.concurrency === 'forbid') busyWith = id;
       });
-      const state: JobStateRecord = {
+      const state: Omit<JobStateRecord, 'fence'> = {
         jobId: job.jobId,
         lastScheduledMs: latest,
         lastFiredAt: firedAt,
         node,
       };
+      failure.push({ type: 'get', key: Keyspace.jobState(job.jobId) });
       parts.push({
-        compare: [],
-        success: [{ type: 'put', key: Keyspace.jobState(job.jobId), value: JSON.stringify(state) }],
+        compare: [this.fenceCompare(job.jobId, chunk.fires[0].scheduledMs)],
+        success: [{ type: 'put', key: Keyspace.jobState(job.jobId), value: encodeJobState(state) }],
       });
     }
     const { compare, success } = joinParts(parts);
     return { request: { compare, success, failure }, reserved, decided };
+  }
+
+  private fenceOf(jobId: string): FenceState {
+    return (
+      this.fences.get(jobId) ??
+      (this.options.hasFired?.(jobId) ? { kind: 'fenced' } : { kind: 'absent' })
+    );
+  }
+
+  /** The compare that admits fires from `firstMs` on only if the job never fired then or later. */
+  private fenceCompare(jobId: string, firstMs: number): Compare {
+    const key = Keyspace.jobState(jobId);
+    const fence = this.fenceOf(jobId);
+    switch (fence.kind) {
+      case 'absent':
+        return { key, target: 'createRevision', op: '==', value: 0 };
+      case 'fenced':
+        return { key, target: 'value', op: '<', value: fenceBelow(firstMs) };
+      case 'legacy':
+        return { key, target: 'modRevision', op: '==', value: fence.modRevision };
+    }
   }
 
   private releaseAll(reserved: Reservation[]): void {
@@ -380,9 +460,11 @@ interface Decided {
   skipped: DueFire[];
   /** Running executions cancelled by the created ones (concurrency replace). */
   replaced: number;
+  /** Records this txn makes final (skipped fires, replaced executions). */
+  finals: ExecutionRecord[];
 }
 
-const NOTHING_DECIDED: Decided = { created: [], skipped: [], replaced: 0 };
+const NOTHING_DECIDED: Decided = { created: [], skipped: [], replaced: 0, finals: [] };
 
 /** A policy job's concurrency marker and the state of the execution holding it. */
 interface PolicyGuard {
@@ -394,6 +476,23 @@ interface Reservation {
   group: string;
   workerId: string;
   executionId: string;
+}
+
+function fenceStateOf(kv: KeyValue | undefined): FenceState {
+  if (!kv) return { kind: 'absent' };
+  return isFencedJobState(kv.value)
+    ? { kind: 'fenced' }
+    : { kind: 'legacy', modRevision: kv.modRevision };
+}
+
+/** The latest scheduled time a stored jobstate says was fired, if readable. */
+function lastScheduledOf(kv: KeyValue): number | undefined {
+  try {
+    const state = JSON.parse(kv.value) as Partial<JobStateRecord>;
+    return typeof state.lastScheduledMs === 'number' ? state.lastScheduledMs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function execKeyOf(job: FiringJob, fire: DueFire): string {

@@ -15,6 +15,7 @@ import { NotLeaderError } from '../election/election.errors';
 import { LeadershipService } from '../election/leadership.service';
 import { ExecutionMetrics, PlannerMetrics } from '../metrics/metric-families';
 import { MetricsService } from '../metrics/metrics.service';
+import { HistoryMover } from '../history/history-mover';
 import { InjectStore } from '../store/store.tokens';
 import { Clock, systemClock } from './clock';
 import { FireLoop } from './fire-loop';
@@ -80,6 +81,7 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
     metrics: MetricsService,
     @Optional() @Inject(PLANNER_CLOCK) clock?: Clock,
     @Optional() @Inject(FIRE_PLACEMENT) placement?: FirePlacement,
+    @Optional() private readonly mover?: HistoryMover,
   ) {
     this.clock = clock ?? systemClock;
     this.metrics = metrics.planner;
@@ -93,6 +95,8 @@ export class PlannerService implements OnModuleInit, OnApplicationBootstrap, OnM
       nodeId: config.nodeId,
       now: () => this.clock.now(),
       placement,
+      hasFired: (jobId) => this.plan.lastFiredOf(jobId) !== undefined,
+      onFinal: (records, revision) => this.mover?.moveSoon(records, revision),
     });
     this.loop = new FireLoop(
       this.plan,

@@ -110,8 +110,13 @@ export const FINAL_EXECUTION_STATUSES: readonly ExecutionStatus[] = [
   'skipped',
 ];
 
-/** `jobstate/{jobId}`: where a new leader resumes the job's schedule. */
+/**
+ * `jobstate/{jobId}`: where a new leader resumes the job's schedule, and the job's fire
+ * fence (see encodeJobState). Values written before the fence existed lack `fence`.
+ */
 export interface JobStateRecord {
+  /** `scheduledExecKey(lastScheduledMs)`, first in the JSON so it can be value-compared. */
+  fence?: string;
   jobId: string;
   /** The latest scheduled time fired (epoch ms). Only ever moves forward. */
   lastScheduledMs: number;

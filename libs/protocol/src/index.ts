@@ -4,3 +4,5 @@ export * from './execution.types';
 export * from './worker-protocol.types';
 export * from './decode';
 export * from './token.types';
+export * from './job-state';
+export * from './worker-logs.types';
