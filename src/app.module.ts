@@ -13,8 +13,12 @@ import { createValidationPipe } from './common/validation';
 import { ForestConfigModule } from './config/config.module';
 import { ForestConfig } from './config/forest.config';
 import { ElectionModule } from './election/election.module';
+import { EventsModule } from './events/events.module';
 import { ExecutionModule } from './execution/execution.module';
+import { ExecutionLogsModule } from './execution-logs/execution-logs.module';
 import { HealthModule } from './health/health.module';
+import { HistoryModule } from './history/history.module';
+import { HistoryMoverModule } from './history/history-mover.module';
 import { JobModule } from './job/job.module';
 import { forestLogger } from './logging/forest-logger';
 import { MetricsModule } from './metrics/metrics.module';
@@ -23,6 +27,7 @@ import { PluginsModule } from './plugins/plugins.module';
 import { PlannerModule } from './planner/planner.module';
 import { WorkerGatewayModule } from './worker-gateway/worker-gateway.module';
 import { StoreModule } from './store/store.module';
+import { StatsModule } from './stats/stats.module';
 
 /**
  * The scheduler node. Built from an already validated config so tests can start nodes
@@ -50,16 +55,21 @@ export class AppModule {
         }),
         MetricsModule,
         StoreModule,
+        HistoryModule,
         AuthModule,
         PluginsModule.forRoot(loaded),
         HealthModule,
         ElectionModule,
+        HistoryMoverModule,
         JobModule,
         PlannerModule,
         ExecutionModule,
+        ExecutionLogsModule,
         WorkerGatewayModule,
         AlertingModule,
         AuditModule,
+        EventsModule,
+        StatsModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -9,13 +9,14 @@ import {
 import { ApiErrors } from '../common/api-errors.decorator';
 import { KeySegmentPipe } from '../common/key-segment.pipe';
 import { pageOf, sortedByKey } from '../common/paging';
-import { Principal, RequireAccess } from './access';
+import { actorOf, mayRevealData, Principal, RequireAccess } from './access';
 import {
   CreatedTokenDto,
   CreateTokenDto,
   ListTokensQueryDto,
   TokenDto,
   TokenPageDto,
+  TokenSelfDto,
 } from './dto/token.dto';
 import { CurrentPrincipal } from './principal.decorator';
 import { TokenService } from './token.service';
@@ -56,6 +57,35 @@ export class TokensController {
   ): Promise<TokenPageDto> {
     const tokens = await this.tokens.list(principal);
     return pageOf(sortedByKey(tokens, tokenSortKey), tokenSortKey, query, 'tokens');
+  }
+
+  @Get('self')
+  @RequireAccess('read')
+  @ApiOperation({
+    summary: 'The token this request carries: its name, role and group scope',
+    description:
+      'What a client (the web console) shows as signed in and uses to offer only the actions ' +
+      'the role may take. With FOREST_AUTH=off: `auth: false` and role `admin`.',
+  })
+  @ApiOkResponse({ type: TokenSelfDto })
+  self(@CurrentPrincipal() principal: Principal): TokenSelfDto {
+    if (principal.kind === 'anonymous') {
+      return {
+        auth: false,
+        name: actorOf(principal),
+        role: 'admin',
+        groups: null,
+        revealData: true,
+      };
+    }
+    return {
+      auth: true,
+      id: principal.tokenId,
+      name: principal.name,
+      role: principal.role,
+      groups: principal.groups ? [...principal.groups] : null,
+      revealData: mayRevealData(principal),
+    };
   }
 
   @Delete(':id')

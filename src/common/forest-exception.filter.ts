@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { StoreAccessDeniedError, StoreClosedError, StoreUnavailableError } from '@forest/store';
+import { HistoryUnavailableError } from '../history/history.errors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_RETRY_AFTER_S, DomainError, ErrorCategory } from './domain-error';
@@ -37,6 +38,8 @@ const CODE_BY_STATUS: Record<number, string> = {
 
 /** The one code of every "the coordination store cannot answer now" error. */
 export const STORE_UNAVAILABLE = 'STORE_UNAVAILABLE';
+/** The history database (PostgreSQL) cannot answer now. */
+export const HISTORY_UNAVAILABLE = 'HISTORY_UNAVAILABLE';
 
 /**
  * True for every store error that means "try later" as far as an API client is concerned:
@@ -74,6 +77,13 @@ export function toErrorResponse(error: unknown, bodyLimit?: number): ErrorRespon
       error instanceof StoreClosedError
         ? 'this node is shutting down; retry on another node'
         : 'the coordination store is unavailable; retry shortly',
+    );
+  }
+  if (error instanceof HistoryUnavailableError) {
+    return withDetails(
+      503,
+      HISTORY_UNAVAILABLE,
+      'the execution history database is unavailable; retry shortly',
     );
   }
   if (isClientAbortError(error)) {
@@ -169,7 +179,7 @@ export class ForestExceptionFilter implements ExceptionFilter {
         `request aborted by the client: ${request?.method ?? ''} ${request?.url ?? ''} ` +
           `(${exception instanceof Error ? exception.message : String(exception)})`,
       );
-    } else if (body.code === STORE_UNAVAILABLE) {
+    } else if (body.code === STORE_UNAVAILABLE || body.code === HISTORY_UNAVAILABLE) {
       this.logStoreUnavailable(exception);
     } else if (exception instanceof HttpException && body.status === 503) {
       // Deliberate 503s (the health check while the store is down, a node shutting down):
@@ -193,7 +203,7 @@ export class ForestExceptionFilter implements ExceptionFilter {
     const more = this.storeLog.suppressed;
     this.storeLog = { lastAtMs: now, suppressed: 0 };
     const line =
-      `answered 503 ${STORE_UNAVAILABLE}: ${(exception as Error).message}` +
+      `answered 503 ${exception instanceof HistoryUnavailableError ? HISTORY_UNAVAILABLE : STORE_UNAVAILABLE}: ${(exception as Error).message}` +
       (more > 0 ? ` (${more} more since the last line)` : '');
     if (exception instanceof StoreAccessDeniedError) this.logger.error(line);
     else this.logger.warn(line);

@@ -20,6 +20,10 @@ export interface SettingSpec<T> {
 /** A setting's value is not allowed; the message says what is. */
 export class SettingError extends Error {}
 
+/** TLS to the history database (FOREST_HISTORY_TLS), named as libpq's sslmode values. */
+export const HISTORY_TLS_MODES = ['off', 'require', 'verify-full'] as const;
+export type HistoryTlsMode = (typeof HISTORY_TLS_MODES)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -189,6 +193,12 @@ export const SETTINGS = {
     defaultText: '720',
     parse: integer(1, 87_600, 720),
   } satisfies SettingSpec<number>,
+  eventsMaxStreams: {
+    env: 'FOREST_EVENTS_MAX_STREAMS',
+    description: 'Most GET /api/events streams one node serves at once; more are refused with 429',
+    defaultText: '100',
+    parse: integer(1, 10_000, 100),
+  } satisfies SettingSpec<number>,
   httpPort: {
     env: 'FOREST_HTTP_PORT',
     description: 'Port of the HTTP API (REST, worker protocol, Swagger UI at /docs)',
@@ -315,6 +325,14 @@ export const SETTINGS = {
     defaultText: '300',
     parse: integer(0, 7 * 24 * 3600, 300),
   } satisfies SettingSpec<number>,
+  etcdCompactionRevisions: {
+    env: 'FOREST_ETCD_COMPACTION_REVISIONS',
+    description:
+      'Keep at most this many revisions of etcd history: checked every few seconds, so a high ' +
+      'write rate cannot grow the database between time-based compactions (0: time only)',
+    defaultText: '10000',
+    parse: integer(0, 100_000_000, 10_000),
+  } satisfies SettingSpec<number>,
   dataDir: {
     env: 'FOREST_DATA_DIR',
     description: 'Directory of the embedded store (used when no etcd endpoints are set)',
@@ -375,6 +393,102 @@ export const SETTINGS = {
     description: 'Finished executions older than this many hours are deleted by the leader',
     defaultText: '168',
     parse: integer(1, 87_600, 168),
+  } satisfies SettingSpec<number>,
+  historySweepS: {
+    env: 'FOREST_HISTORY_SWEEP_S',
+    description:
+      'How often the leader moves finished executions left in the store (a writer crashed ' +
+      'before moving them, or the history database was down) into the history, in seconds',
+    defaultText: '10',
+    parse: integer(1, 3600, 10),
+  } satisfies SettingSpec<number>,
+  historyUrl: {
+    env: 'FOREST_HISTORY_URL',
+    description:
+      'PostgreSQL URL (postgres://user:password@host:5432/db) where finished executions and ' +
+      'execution logs are kept; unset: history in the coordination store (logs only on the ' +
+      'embedded store, in memory)',
+    defaultText: '',
+    parse: (raw) => {
+      const text = optional(raw);
+      if (text === undefined) return undefined;
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new SettingError('is not a URL (expected postgres://user:password@host:5432/db)');
+      }
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+        throw new SettingError(
+          `must start with postgres:// or postgresql://, not ${url.protocol}//`,
+        );
+      }
+      // pg lets URL parameters override the TLS options: one place sets TLS.
+      const tlsParams = ['ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert'].filter((name) =>
+        url.searchParams.has(name),
+      );
+      if (tlsParams.length > 0) {
+        throw new SettingError(
+          `set TLS with FOREST_HISTORY_TLS and FOREST_HISTORY_TLS_CA, not ${tlsParams.join(', ')} in the URL`,
+        );
+      }
+      return text;
+    },
+  } satisfies SettingSpec<string | undefined>,
+  historyTls: {
+    env: 'FOREST_HISTORY_TLS',
+    description:
+      'TLS to the history database: off; require (encrypted, server not verified); ' +
+      'verify-full (encrypted, certificate and host name verified against the system roots ' +
+      'or FOREST_HISTORY_TLS_CA)',
+    defaultText: 'off',
+    parse: (raw): HistoryTlsMode => {
+      const value = optional(raw) ?? 'off';
+      if (!(HISTORY_TLS_MODES as readonly string[]).includes(value)) {
+        throw new SettingError(`"${value}" is not allowed: use ${HISTORY_TLS_MODES.join(', ')}`);
+      }
+      return value as HistoryTlsMode;
+    },
+  } satisfies SettingSpec<HistoryTlsMode>,
+  historyTlsCa: {
+    env: 'FOREST_HISTORY_TLS_CA',
+    description: 'CA certificate (PEM) that signed the history database server certificate',
+    defaultText: '',
+    parse: readableFile,
+  } satisfies SettingSpec<string | undefined>,
+  historyPoolSize: {
+    env: 'FOREST_HISTORY_POOL_SIZE',
+    description: 'Connections to the history database this node keeps at most',
+    defaultText: '10',
+    parse: integer(1, 1000, 10),
+  } satisfies SettingSpec<number>,
+  historyStoreMaxMb: {
+    env: 'FOREST_HISTORY_STORE_MAX_MB',
+    description:
+      'Without FOREST_HISTORY_URL: most MiB of finished executions kept in the coordination ' +
+      'store (the oldest are deleted first), so history cannot fill etcd',
+    defaultText: '256',
+    parse: integer(1, 1_000_000, 256),
+  } satisfies SettingSpec<number>,
+  logMaxBytesPerExecution: {
+    env: 'FOREST_LOG_MAX_BYTES_PER_EXECUTION',
+    description: 'Bytes of log lines kept per execution; later lines are dropped (and counted)',
+    defaultText: '1048576',
+    parse: integer(1024, 1024 * 1024 * 1024, 1024 * 1024),
+  } satisfies SettingSpec<number>,
+  logFollowMaxStreams: {
+    env: 'FOREST_LOG_FOLLOW_MAX_STREAMS',
+    description:
+      'Most GET /api/executions/{id}/logs/follow streams one node serves at once; more are ' +
+      'refused with 429',
+    defaultText: '100',
+    parse: integer(1, 10_000, 100),
+  } satisfies SettingSpec<number>,
+  logMaxLinesPerExecution: {
+    env: 'FOREST_LOG_MAX_LINES_PER_EXECUTION',
+    description: 'Log lines kept per execution; later lines are dropped (and counted)',
+    defaultText: '10000',
+    parse: integer(1, 10_000_000, 10_000),
   } satisfies SettingSpec<number>,
   retentionIntervalS: {
     env: 'FOREST_RETENTION_INTERVAL_S',

@@ -22,6 +22,7 @@ export abstract class ForestConfig {
   abstract readonly etcdUsername?: string;
   abstract readonly etcdPassword?: string;
   abstract readonly etcdCompactionIntervalS: number;
+  abstract readonly etcdCompactionRevisions: number;
   abstract readonly dataDir: string;
   abstract readonly leaseTtlS: number;
   abstract readonly misfireThresholdMs: number;
@@ -41,11 +42,21 @@ export abstract class ForestConfig {
   abstract readonly corsOrigins: readonly string[];
   abstract readonly auditKeep: number;
   abstract readonly auditMaxAgeH: number;
+  abstract readonly eventsMaxStreams: number;
   abstract readonly metricsPublic: boolean;
   abstract readonly logFormat: 'json' | 'pretty';
   abstract readonly timeoutGraceMs: number;
   abstract readonly executionKeepPerJob: number;
   abstract readonly executionMaxAgeH: number;
+  abstract readonly historySweepS: number;
+  abstract readonly historyUrl?: string;
+  abstract readonly historyTls: SettingValues['historyTls'];
+  abstract readonly historyTlsCa?: string;
+  abstract readonly historyPoolSize: number;
+  abstract readonly historyStoreMaxMb: number;
+  abstract readonly logMaxBytesPerExecution: number;
+  abstract readonly logMaxLinesPerExecution: number;
+  abstract readonly logFollowMaxStreams: number;
   abstract readonly retentionIntervalS: number;
   abstract readonly pluginPaths: readonly string[];
   abstract readonly plugins: readonly string[];
@@ -126,6 +137,16 @@ function crossFieldProblems(
   const stray = etcdOnly.filter((name) => env[name]?.trim());
   if (config.etcdEndpoints?.length === 0 && stray.length > 0) {
     problems.push(`${stray.join(', ')}: only used with etcd; set FOREST_ETCD_ENDPOINTS too`);
+  }
+  if (config.historyUrl === undefined) {
+    const historyOnly = ['FOREST_HISTORY_TLS', 'FOREST_HISTORY_TLS_CA', 'FOREST_HISTORY_POOL_SIZE'];
+    const unused = historyOnly.filter((name) => env[name]?.trim());
+    if (unused.length > 0) {
+      problems.push(`${unused.join(', ')}: only used with FOREST_HISTORY_URL; set it too`);
+    }
+  }
+  if (config.historyTlsCa !== undefined && config.historyTls !== 'verify-full') {
+    problems.push('FOREST_HISTORY_TLS_CA: only used with FOREST_HISTORY_TLS=verify-full');
   }
   return problems;
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Assignment } from '@forest/protocol';
 import { CoordinationStore, getMany } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
@@ -10,6 +10,8 @@ import {
   joinParts,
   readStates,
 } from '../execution/execution-ops';
+import { isFinal } from '../execution/execution-record';
+import { HistoryMover } from '../history/history-mover';
 import { InjectStore } from '../store/store.tokens';
 import { DispatchEventBus } from './dispatch.events';
 import { DispatchState } from './dispatch-state';
@@ -55,6 +57,7 @@ export class DeadlineTracker implements OnModuleDestroy {
     private readonly config: ForestConfig,
     private readonly state: DispatchState,
     private readonly bus: DispatchEventBus,
+    @Optional() private readonly mover?: HistoryMover,
   ) {
     this.unsubscribe.push(
       state.onAssignmentChange((group, workerId, executionId, assignment) =>
@@ -147,7 +150,12 @@ export class DeadlineTracker implements OnModuleDestroy {
         const record = state.execution?.record;
         const key = `${deadline.group}/${deadline.workerId}/${deadline.executionId}`;
         // Finished or moved meanwhile: nothing to time out (a new start is a new deadline).
-        if (!record || !state.assignment || record.status !== 'running') {
+        if (
+          !record ||
+          isFinal(record.status) ||
+          !state.assignment ||
+          state.assignment.assignment.state !== 'running'
+        ) {
           this.deadlines.delete(key);
           return;
         }
@@ -173,6 +181,10 @@ export class DeadlineTracker implements OnModuleDestroy {
         for (const { deadline } of finishes) deadline.atMs = Date.now() + RECHECK_MS;
         continue;
       }
+      this.mover?.moveSoon(
+        finishes.map((f) => f.result.finished),
+        outcome.revision,
+      );
       for (const { deadline, result } of finishes) {
         this.deadlines.delete(`${deadline.group}/${deadline.workerId}/${deadline.executionId}`);
         this.logger.warn(

@@ -1,10 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { executionKeyOf, Keyspace, parseExecutionId } from '@forest/protocol';
 import { CoordinationStore, getMany, KeyValue } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { LeadershipService } from '../election/leadership.service';
 import { ThrottledWarnings } from '../plugins/plugin-call';
 import { decodeExecutionKv, ExecutionState, stateOf } from '../execution/execution-ops';
+import { HistoryMover } from '../history/history-mover';
 import { InjectStore } from '../store/store.tokens';
 import { DispatchEventBus } from './dispatch.events';
 import { DispatchState, GoneWorker } from './dispatch-state';
@@ -37,6 +38,7 @@ export class WorkerRecovery {
     private readonly leadership: LeadershipService,
     private readonly config: ForestConfig,
     private readonly events: DispatchEventBus,
+    @Optional() private readonly mover?: HistoryMover,
   ) {
     state.onWorkerGone((gone) => this.onWorkerGone(gone));
     state.onAssignmentChange((group, workerId, _executionId, assignment) => {
@@ -170,6 +172,10 @@ export class WorkerRecovery {
       for (const { execution, retry } of txn.lost) {
         this.events.emit({ type: 'execution_lost', execution, ...(retry ? { retry } : {}) });
       }
+      this.mover?.moveSoon(
+        txn.lost.map((lost) => lost.execution),
+        result.revision,
+      );
     }
     return result.succeeded && txn.left.length === 0;
   }

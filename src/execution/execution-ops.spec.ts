@@ -23,6 +23,7 @@ import {
   finishOps,
   fitsOneTxn,
   joinParts,
+  liveView,
   OP_BUDGET,
   ReadKeys,
   readStates,
@@ -232,18 +233,40 @@ describe('execution-ops against the embedded store', () => {
       expect(await inboxOf(record.id, 'w2')).toBeUndefined();
     });
 
-    it('startOps sets the assignment running with startedAtMs, and the record running', async () => {
+    it('startOps writes only the inbox entry; the live view and the finish record the start', async () => {
       const record = fresh(1);
       await commitOk(createOps(record, { workerId: W, nowMs: NOW, node: NODE }));
       const state = await stateOf(record.id, W);
       const part = startOps(state.execution!, state.assignment!, W, NOW + 50, NODE);
+      expect(part.success.map((op) => ('key' in op ? op.key : op.prefix))).toEqual([
+        Keyspace.assignment(G, W, record.id),
+      ]);
       await commitOk(part);
-      expect(await inboxOf(record.id)).toMatchObject({ state: 'running', startedAtMs: NOW + 50 });
-      expect(await recordOf(record.id)).toMatchObject({
+      const inbox = await inboxOf(record.id);
+      expect(inbox).toMatchObject({ state: 'running', startedAtMs: NOW + 50, startedBy: NODE });
+      // The record is not rewritten: it stays `assigned`; its live view has started.
+      expect(await recordOf(record.id)).toMatchObject({ status: 'assigned', worker: W });
+      expect(liveView((await recordOf(record.id))!, inbox)).toMatchObject({
         status: 'running',
         worker: W,
         startedAt: new Date(NOW + 50).toISOString(),
       });
+      expect(part.running).toMatchObject({ status: 'running' });
+      // The finish writes the start into the timeline, from the inbox entry.
+      const finish = finishOps(await stateOf(record.id, W), 'succeeded', NOW + 250, NODE, {
+        worker: W,
+      });
+      expect(finish.finished).toMatchObject({
+        status: 'succeeded',
+        startedAt: new Date(NOW + 50).toISOString(),
+        durationMs: 200,
+      });
+      expect(finish.finished.timeline.map((t) => t.status)).toEqual([
+        'pending',
+        'assigned',
+        'running',
+        'succeeded',
+      ]);
       // A second claim on the same read state is refused.
       expect(
         (await commit(startOps(state.execution!, state.assignment!, W, NOW + 60, NODE))).succeeded,
@@ -436,7 +459,8 @@ describe('execution-ops against the embedded store', () => {
       await store.put(executionKeyOf(`${record.id}.r2`)!, JSON.stringify({ stray: true }));
       const finish = finishOps(state, 'failed', NOW + 20, NODE, { worker: W });
       expect((await commit(finish)).succeeded).toBe(false);
-      expect((await recordOf(record.id))!.status).toBe('running');
+      expect((await recordOf(record.id))!.status).toBe('assigned');
+      expect(await inboxOf(record.id)).toMatchObject({ state: 'running' });
     });
   });
 
@@ -663,7 +687,7 @@ describe('execution-ops against the embedded store', () => {
       const revision = await store.revision();
       expect((await commit(created(admission))).succeeded).toBe(false);
       expect(await store.revision()).toBe(revision);
-      expect(await recordOf(holder.id)).toMatchObject({ status: 'running' });
+      expect(await recordOf(holder.id)).toMatchObject({ status: 'assigned' });
       expect(await inboxOf(holder.id)).toMatchObject({ state: 'running' });
       expect(await recordOf(next.id)).toBeUndefined();
       expect(await marker()).toBe(holder.id);
@@ -697,7 +721,7 @@ describe('execution-ops against the embedded store', () => {
       expect(reads).toBe(1);
       expect(state.execution).toMatchObject({
         key: executionKeyOf(record.id),
-        record: { id: record.id, status: 'running' },
+        record: { id: record.id, status: 'assigned' },
       });
       expect(state.assignment).toMatchObject({
         key: Keyspace.assignment(G, W, record.id),

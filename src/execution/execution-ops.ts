@@ -329,7 +329,13 @@ export function requeueOps(
   };
 }
 
-/** assigned -> running, on the worker's claim: the assignment records when it started. */
+/**
+ * assigned -> running, on the worker's claim. Only the worker's inbox entry is written
+ * (`state: running`, when and on which node the start was recorded): the execution record
+ * keeps `assigned` until it finishes, when `finishOps` writes the `running` step into its
+ * timeline from the inbox entry. So a start costs one small put, not a rewrite of the
+ * whole record (params and all); readers of a live execution see it through `liveView`.
+ */
 export function startOps(
   execution: ExecutionRead,
   assignment: { assignment: Assignment; key: string; modRevision: number },
@@ -337,16 +343,35 @@ export function startOps(
   nowMs: number,
   node: string,
 ): TxnPart & { running: ExecutionRecord } {
-  const running = transition(execution.record, 'running', nowMs, node, { worker: workerId });
-  const inbox: Assignment = { ...assignment.assignment, state: 'running', startedAtMs: nowMs };
+  const inbox: Assignment = {
+    ...assignment.assignment,
+    state: 'running',
+    startedAtMs: nowMs,
+    startedBy: node,
+  };
   return {
     compare: [guard(execution), guard(assignment)],
-    success: [
-      { type: 'put', key: execution.key, value: JSON.stringify(running) },
-      { type: 'put', key: assignment.key, value: JSON.stringify(inbox) },
-    ],
-    running,
+    success: [{ type: 'put', key: assignment.key, value: JSON.stringify(inbox) }],
+    running: liveView(execution.record, inbox),
   };
+}
+
+/**
+ * A live execution as its worker's inbox entry says it is: an `assigned` record whose
+ * entry is `running` has started (see startOps). Records in any other state are as stored.
+ */
+export function liveView(
+  record: ExecutionRecord,
+  assignment: Assignment | undefined,
+): ExecutionRecord {
+  if (record.status !== 'assigned' || assignment?.state !== 'running') return record;
+  return transition(
+    record,
+    'running',
+    assignment.startedAtMs ?? Date.parse(assignment.assignedAt),
+    assignment.startedBy ?? record.timeline[record.timeline.length - 1]?.node ?? '',
+    { worker: assignment.workerId },
+  );
 }
 
 // ---- finish ----
@@ -389,8 +414,12 @@ export function finishOps(
   if (!execution) throw new Error('finishOps: no execution to finish');
   const { record } = execution;
   if (!isFinal(status)) throw new Error(`finishOps: ${status} is not a final status`);
-  const started =
-    status !== 'cancelled' && status !== 'lost' && record.status === 'assigned' && details.worker
+  // A start recorded in the inbox entry only (startOps) goes into the timeline now; a final
+  // report without a `running` one before it also records that the handler ran.
+  const inboxSaysRunning = state.assignment?.assignment.state === 'running';
+  const started = inboxSaysRunning
+    ? liveView(record, state.assignment!.assignment)
+    : status !== 'cancelled' && status !== 'lost' && record.status === 'assigned' && details.worker
       ? transition(record, 'running', nowMs, node, { worker: details.worker })
       : record;
   let finished = transition(started, status, nowMs, node, {

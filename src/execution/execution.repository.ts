@@ -1,17 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { Assignment, ExecutionRecord, executionKeyOf, Keyspace } from '@forest/protocol';
 import {
-  Compare,
-  CoordinationStore,
-  getMany,
-  KeyValue,
-  RangeResult,
-  TxnRequest,
-} from '@forest/store';
-import { NewestFirstPage, NewestFirstQuery, readNewestFirst } from '../common/newest-first';
+  Assignment,
+  decodeAssignment,
+  ExecutionRecord,
+  executionKeyOf,
+  Keyspace,
+} from '@forest/protocol';
+import { Compare, CoordinationStore, getMany, KeyValue, rangePages } from '@forest/store';
 import { InjectStore } from '../store/store.tokens';
-import { TxnPart } from './execution-ops';
-import { RetentionDecision } from './retention';
+import { assignmentKeyOf, liveView, TxnPart } from './execution-ops';
 
 export interface StoredExecution {
   record: ExecutionRecord;
@@ -31,9 +28,6 @@ export interface StoredAssignment {
  * default), so pages stay small; a page of typical (1-2 KiB) records is still one cheap call.
  */
 export const EXECUTION_PAGE = 16;
-
-/** Most deletes per retention txn: under etcd's 128 ops, with the compares beside them. */
-export const MAX_DELETES_PER_TXN = 100;
 
 /** Store I/O for execution records and the pending/assignment keys that go with them. */
 @Injectable()
@@ -56,6 +50,56 @@ export class ExecutionRepository {
     return this.store.get(Keyspace.activeExecution(jobId));
   }
 
+  /**
+   * Every live execution (of one job, with `jobId`): `executions/` holds only executions
+   * that have not finished (and, for a few ms, finished ones on their way to the history).
+   */
+  async live(jobId?: string): Promise<ExecutionRecord[]> {
+    return this.liveUnder(
+      jobId === undefined ? Keyspace.executions : Keyspace.jobExecutions(jobId),
+    );
+  }
+
+  /** Every live execution whose key starts with `prefix`. */
+  async liveUnder(prefix: string): Promise<ExecutionRecord[]> {
+    const records: ExecutionRecord[] = [];
+    for await (const page of rangePages(this.store, prefix, { firstPageSize: EXECUTION_PAGE })) {
+      for (const kv of page.kvs) {
+        const stored = parseExecution(kv);
+        if (stored) records.push(stored.record);
+      }
+    }
+    return records;
+  }
+
+  /**
+   * The records as their workers' inbox entries say they are (see liveView): a started
+   * execution's record stays `assigned` until it finishes, so the entries are read beside.
+   */
+  async withInboxState(records: readonly ExecutionRecord[]): Promise<ExecutionRecord[]> {
+    const keys = records.map((record) => assignmentKeyOf(record));
+    if (keys.every((key) => key === undefined)) return [...records];
+    const kvs = await getMany(this.store, keys);
+    return records.map((record, i) => {
+      const kv = kvs[i];
+      if (!kv) return record;
+      try {
+        return liveView(record, decodeAssignment(kv.key, kv.value));
+      } catch {
+        return record; // an entry that does not decode: the record as stored
+      }
+    });
+  }
+
+  /** Commits like `commit`; the txn's revision when it succeeded, else undefined. */
+  async commitAt(part: TxnPart, guards: Compare[] = []): Promise<number | undefined> {
+    const result = await this.store.txn({
+      compare: [...guards, ...part.compare],
+      success: part.success,
+    });
+    return result.succeeded ? result.revision : undefined;
+  }
+
   /** Commits `part` (from execution-ops) with `guards` in one txn; false if a compare failed. */
   async commit(part: TxnPart, guards: Compare[] = []): Promise<boolean> {
     const result = await this.store.txn({
@@ -63,35 +107,6 @@ export class ExecutionRepository {
       success: part.success,
     });
     return result.succeeded;
-  }
-
-  /** One page of keys under `prefix` strictly after `after`, ascending. */
-  page(prefix: string, after: string | undefined, limit: number): Promise<RangeResult> {
-    return this.store.range(prefix, { after, limit });
-  }
-
-  /** Records under a time-keyed prefix newest first (see readNewestFirst). */
-  newestFirst<T>(query: NewestFirstQuery<T>): Promise<NewestFirstPage<T>> {
-    return readNewestFirst(this.store, query);
-  }
-
-  /**
-   * The txn that deletes decided executions, each only if it is still as it was read
-   * (finished records never change, so a refusal means something unexpected rewrote it).
-   */
-  deletionTxn(decisions: readonly RetentionDecision[]): TxnRequest {
-    if (decisions.length > MAX_DELETES_PER_TXN) {
-      throw new Error(`at most ${MAX_DELETES_PER_TXN} deletes per txn, got ${decisions.length}`);
-    }
-    return {
-      compare: decisions.map(({ key, modRevision }) => ({
-        key,
-        target: 'modRevision',
-        op: '==',
-        value: modRevision,
-      })),
-      success: decisions.map(({ key }) => ({ type: 'delete', key })),
-    };
   }
 }
 

@@ -30,27 +30,18 @@ import {
   JobActiveError,
   JobBusyError,
 } from './execution.errors';
-import {
-  afterJob,
-  decodeCursor,
-  encodeCursor,
-  ExecutionFilters,
-  ExecutionOrder,
-  firstKeyAfter,
-  laterKey,
-  matchesFilters,
-  parseExecutionKey,
-} from './execution-query';
-import { admitOps, finishOps, holdsMarker, readStates } from './execution-ops';
+import { isValidExecutionId } from './execution-query';
+import { decodeListCursor, encodeListCursor, ListOrder, mergeListing } from './execution-listing';
+import { matchesHistoryFilters } from '../history/history-filters';
+import { HistoryMover } from '../history/history-mover';
+import { ExecutionHistory, HistoryFilters } from '../history/history.port';
+import { InjectHistory } from '../history/history.tokens';
+import { admitOps, finishOps, holdsMarker, liveView, readStates } from './execution-ops';
 import { capText, isFinal, newExecution, policyFields } from './execution-record';
-import { EXECUTION_PAGE, ExecutionRepository, parseExecution } from './execution.repository';
+import { ExecutionRepository } from './execution.repository';
 
-/**
- * Most executions one list request examines. Without a jobId the whole `executions/`
- * range is filtered record by record; this bounds each request's work, and a page that
- * hits it returns `next` even with fewer items than asked for.
- */
-export const MAX_SCANNED_PER_REQUEST = 1000;
+/** Most attempts of one fire listed (a retry policy allows at most 100 extra attempts). */
+const MAX_ATTEMPTS_LISTED = 500;
 const DEFAULT_LIMIT = 50;
 /** A cancel or trigger that loses a race re-reads and tries again this often. */
 const WRITE_ATTEMPTS = 3;
@@ -70,6 +61,8 @@ export class ExecutionService {
     private readonly jobs: JobService,
     private readonly config: ForestConfig,
     private readonly metrics: MetricsService,
+    @InjectHistory() private readonly history: ExecutionHistory,
+    private readonly mover: HistoryMover,
   ) {}
 
   /**
@@ -130,8 +123,10 @@ export class ExecutionService {
         op: '==',
         value: job.version,
       };
-      if (await this.executions.commit(admission, [jobGuard])) {
+      const revision = await this.executions.commitAt(admission, [jobGuard]);
+      if (revision !== undefined) {
         if (admission.replaced) {
+          this.mover.moveSoon([admission.replaced], revision);
           this.metrics.executions.recordFinished(job.group, 'cancelled', false);
         }
         const replaced = admission.replaced ? ` (replaced ${admission.replaced.id})` : '';
@@ -142,178 +137,74 @@ export class ExecutionService {
     throw new JobBusyError(jobId);
   }
 
+  /** An execution by id: live from the store, else finished from the history. */
   async get(id: string, scope: Principal = ANY_GROUP): Promise<ExecutionDto> {
-    const stored = await this.executions.get(id);
-    if (!stored || !mayAccessGroup(scope, stored.record.group)) {
-      throw new ExecutionNotFoundError(id);
-    }
-    return toExecutionDto(stored.record);
+    const [state] = await readStates((keys) => this.executions.read(keys), [{ id }]);
+    const live = state.execution
+      ? liveView(state.execution.record, state.assignment?.assignment)
+      : undefined;
+    const record = live ?? (await this.history.get(id));
+    if (!record || !mayAccessGroup(scope, record.group)) throw new ExecutionNotFoundError(id);
+    return toExecutionDto(record);
   }
 
   /**
-   * Executions newest first (`order=desc`, the default) or oldest first (`asc`), within a
-   * job by scheduled time; across jobs (no jobId) job by job, by job id. With a jobId only
-   * that job's keys are read; without one, `executions/` is walked job by job. Either way
-   * at most MAX_SCANNED_PER_REQUEST keys are read per call.
+   * Live and finished executions together, newest first (`order=desc`, the default) or
+   * oldest first, by key time (scheduled time; for a manual trigger, when it was
+   * triggered) then id, behind one cursor (see execution-listing.ts). Live executions are
+   * read whole from the store (`executions/` holds only what has not finished, or only the
+   * job's with a jobId); finished ones one page at a time from the history.
    */
   async list(
     query: ListExecutionsQueryDto,
     scope: Principal = ANY_GROUP,
   ): Promise<ExecutionPageDto> {
     if (query.attemptsOf !== undefined) return this.attempts(query.attemptsOf, scope);
-    const filters = toFilters(query);
+    const order = query.order ?? 'desc';
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const prefix = filters.jobId ? Keyspace.jobExecutions(filters.jobId) : Keyspace.executions;
-    if ((query.order ?? 'desc') === 'desc') {
-      const bound =
-        query.cursor === undefined ? undefined : requireCursor(query.cursor, prefix, 'desc');
-      return this.newestFirst(filters, limit, bound, scope);
-    }
-    let after = laterKey(
-      query.cursor === undefined ? undefined : requireCursor(query.cursor, prefix),
-      filters.jobId && filters.fromMs !== undefined
-        ? firstKeyAfter(filters.jobId, filters.fromMs)
-        : undefined,
+    const after = query.cursor === undefined ? undefined : requireCursor(query.cursor, order);
+    const filters = { ...toFilters(query), ...scopeFilter(scope) };
+    const [live, history] = await Promise.all([
+      this.executions.live(filters.jobId),
+      this.history.list({ ...filters, limit, order, before: after }),
+    ]);
+    // Filtered after the inbox overlay: a `status=running` filter must see started ones.
+    const viewed = await this.executions.withInboxState(live);
+    const page = mergeListing(
+      viewed.filter((record) => matchesHistoryFilters(record, filters)),
+      history,
+      { limit, order, after },
     );
-    const items: ExecutionSummaryDto[] = [];
-    let scanned = 0;
-    for (;;) {
-      const page = await this.executions.page(
-        prefix,
-        after,
-        Math.min(EXECUTION_PAGE, MAX_SCANNED_PER_REQUEST - scanned),
-      );
-      for (let i = 0; i < page.kvs.length; i++) {
-        const kv = page.kvs[i];
-        scanned++;
-        after = kv.key;
-        const stored = parseExecution(kv);
-        if (
-          stored &&
-          matchesFilters(stored.record, filters) &&
-          mayAccessGroup(scope, stored.record.group)
-        ) {
-          items.push(toSummaryDto(stored.record));
-          if (items.length === limit) {
-            const more = i < page.kvs.length - 1 || page.more;
-            return { items, next: more ? encodeCursor(after) : undefined };
-          }
-        }
-      }
-      if (!page.more || after === undefined) return { items };
-      if (scanned >= MAX_SCANNED_PER_REQUEST) return { items, next: encodeCursor(after) };
-    }
+    return {
+      items: page.items.map(toSummaryDto),
+      ...(page.next !== undefined ? { next: encodeListCursor(page.next, order) } : {}),
+    };
   }
 
   /**
-   * Newest first. One job: its keys read backwards in time windows (readNewestFirst, as
-   * the audit log). Without a jobId, job after job in id order, each newest first: a job
-   * costs a key lookup to find plus the reader's count-only ranges, so every job visited
-   * counts against the scan budget (at least one key) besides the keys it reads.
-   */
-  private async newestFirst(
-    filters: ExecutionFilters,
-    limit: number,
-    cursorBound: string | undefined,
-    scope: Principal,
-  ): Promise<ExecutionPageDto> {
-    const read = (jobId: string, bound: string | undefined, want: number, budget: number) =>
-      this.executions.newestFirst<ExecutionRecord>({
-        prefix: Keyspace.jobExecutions(jobId),
-        limit: want,
-        budget,
-        bound,
-        fromMs: filters.fromMs,
-        toMs: filters.toMs,
-        decode: (kv) => parseExecution(kv)?.record,
-        accept: (record) => matchesFilters(record, filters) && mayAccessGroup(scope, record.group),
-      });
-    const summaries = (records: ExecutionRecord[]) => records.map(toSummaryDto);
-    if (filters.jobId) {
-      const page = await read(filters.jobId, cursorBound, limit, MAX_SCANNED_PER_REQUEST);
-      return {
-        items: summaries(page.items),
-        ...(page.next ? { next: encodeCursor(page.next, 'desc') } : {}),
-      };
-    }
-    // Across jobs: the cursor names the job to go on with, and where in it.
-    let jobId: string | undefined;
-    let bound: string | undefined;
-    if (cursorBound !== undefined) {
-      const parsed = parseExecutionKey(cursorBound);
-      if (parsed) {
-        jobId = parsed.jobId;
-        bound = cursorBound;
-      } else {
-        // `executions/{jobId}/`: that job is done.
-        jobId = await this.nextJobWithExecutions(cursorBound.slice(Keyspace.executions.length, -1));
-      }
-    } else {
-      jobId = await this.nextJobWithExecutions(undefined);
-    }
-    const items: ExecutionSummaryDto[] = [];
-    let scanned = 0;
-    while (jobId !== undefined) {
-      const page = await read(
-        jobId,
-        bound,
-        limit - items.length,
-        MAX_SCANNED_PER_REQUEST - scanned,
-      );
-      items.push(...summaries(page.items));
-      scanned += Math.max(1, page.scanned);
-      const resume = page.next ?? Keyspace.jobExecutions(jobId);
-      if (page.next !== undefined || items.length >= limit || scanned >= MAX_SCANNED_PER_REQUEST) {
-        return { items, next: encodeCursor(resume, 'desc') };
-      }
-      jobId = await this.nextJobWithExecutions(jobId);
-      bound = undefined;
-    }
-    return { items };
-  }
-
-  /** The first job id (with executions) after `jobId`, or the first of all. */
-  private async nextJobWithExecutions(jobId: string | undefined): Promise<string | undefined> {
-    const page = await this.executions.page(
-      Keyspace.executions,
-      jobId === undefined ? undefined : afterJob(jobId),
-      1,
-    );
-    const kv = page.kvs[0];
-    return kv ? parseExecutionKey(kv.key)?.jobId : undefined;
-  }
-
-  /**
-   * Every attempt of the fire `id` belongs to, attempt 1 first. Attempts share the first
-   * attempt's key as a prefix (`{key}.r{n}`), so this reads one short key range.
+   * Every attempt of the fire `id` belongs to, attempt 1 first: the live ones share the
+   * first attempt's key as a prefix (`{key}.r{n}`), the finished ones are the history's.
    */
   private async attempts(id: string, scope: Principal): Promise<ExecutionPageDto> {
     const first = firstAttemptId(id);
     const prefix = executionKeyOf(first);
-    if (prefix === undefined) {
+    if (prefix === undefined || !isValidExecutionId(first)) {
       const problem = 'not an execution id';
       throw new ValidationFailedError(`attemptsOf: ${problem}`, [
         { field: 'attemptsOf', problems: [problem] },
       ]);
     }
-    const records: ExecutionRecord[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.executions.page(prefix, after, EXECUTION_PAGE);
-      for (const kv of page.kvs) {
-        const stored = parseExecution(kv);
-        if (
-          stored &&
-          firstAttemptId(stored.record.id) === first &&
-          mayAccessGroup(scope, stored.record.group)
-        ) {
-          records.push(stored.record);
-        }
-      }
-      after = page.kvs.at(-1)?.key;
-      if (!page.more || after === undefined) break;
+    const filters = { attemptsOf: first, ...scopeFilter(scope) };
+    const [live, finished] = await Promise.all([
+      this.executions.liveUnder(prefix),
+      this.history.list({ ...filters, limit: MAX_ATTEMPTS_LISTED, order: 'asc' }),
+    ]);
+    const byId = new Map<string, ExecutionRecord>();
+    for (const record of await this.executions.withInboxState(live)) {
+      if (matchesHistoryFilters(record, filters)) byId.set(record.id, record);
     }
-    records.sort((a, b) => a.attempt - b.attempt);
+    for (const record of finished.items) byId.set(record.id, record);
+    const records = [...byId.values()].sort((a, b) => a.attempt - b.attempt);
     return { items: records.map(toSummaryDto) };
   }
 
@@ -328,7 +219,7 @@ export class ExecutionService {
     const node = this.config.nodeId;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const [state] = await readStates((keys) => this.executions.read(keys), [{ id }]);
-      const record = state.execution?.record;
+      const record = state.execution?.record ?? (await this.history.get(id));
       if (!record || !mayAccessGroup(scope, record.group)) throw new ExecutionNotFoundError(id);
       if (isFinal(record.status)) {
         throw new ExecutionNotCancellableError(id, record.status, record.worker);
@@ -344,7 +235,9 @@ export class ExecutionService {
         },
         noRetry: true,
       });
-      if (await this.executions.commit(part)) {
+      const revision = await this.executions.commitAt(part);
+      if (revision !== undefined) {
+        this.mover.moveSoon([part.finished], revision);
         this.metrics.executions.recordFinished(record.group, 'cancelled', false);
         this.logger.log(`execution=${id} job=${record.jobId} cancelled (was ${record.status})`);
         return toExecutionDto(part.finished);
@@ -354,7 +247,7 @@ export class ExecutionService {
   }
 }
 
-function toFilters(query: ListExecutionsQueryDto): ExecutionFilters {
+function toFilters(query: ListExecutionsQueryDto): HistoryFilters {
   const fromMs = query.from === undefined ? undefined : Date.parse(query.from);
   const toMs = query.to === undefined ? undefined : Date.parse(query.to);
   for (const [field, ms] of [
@@ -380,13 +273,19 @@ function toFilters(query: ListExecutionsQueryDto): ExecutionFilters {
     trigger: query.trigger,
     fromMs,
     toMs,
+    ...(query.q !== undefined ? { text: query.q } : {}),
   };
 }
 
-function requireCursor(cursor: string, prefix: string, order: ExecutionOrder = 'asc'): string {
-  const key = decodeCursor(cursor, prefix, order);
+/** What a caller limited to groups may see, as a history filter. */
+function scopeFilter(scope: Principal): Pick<HistoryFilters, 'groups'> {
+  return scope.kind === 'token' && scope.groups !== undefined ? { groups: scope.groups } : {};
+}
+
+function requireCursor(cursor: string, order: ListOrder): string {
+  const key = decodeListCursor(cursor, order);
   if (key === undefined) {
-    const problem = 'not a `next` this API returned for these filters';
+    const problem = 'not a `next` this API returned for this order';
     throw new ValidationFailedError(`cursor: ${problem}`, [
       { field: 'cursor', problems: [problem] },
     ]);

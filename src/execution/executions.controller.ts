@@ -11,7 +11,7 @@ import {
   ListExecutionsQueryDto,
 } from './dto/execution.dto';
 import { ExecutionIdPipe } from './execution-id.pipe';
-import { ExecutionService, MAX_SCANNED_PER_REQUEST } from './execution.service';
+import { ExecutionService } from './execution.service';
 
 @ApiTags('executions')
 @Controller('api/executions')
@@ -21,22 +21,25 @@ export class ExecutionsController {
   @Get()
   @RequireAccess('read')
   @ApiOperation({
-    summary: 'List executions, filtered, one page at a time (newest first by default)',
+    summary: 'List executions, live and finished, one page at a time (newest first by default)',
     description:
-      'Order: `order=desc` (default) newest first, `order=asc` oldest first; within a job by ' +
-      'scheduled time (for a manual trigger: when it was triggered), across jobs job by job ' +
-      'in job id order. `from`/`to` bound the scheduled time. Paging: `limit` (1-500, default ' +
-      '50) and `cursor` (the `next` of the previous page, with the same filters and order).\n\n' +
-      "With `jobId` only that job's executions are read (newest first: its keys backwards in " +
-      'time windows): use it whenever you can. Without it every execution is examined in ' +
-      `turn, job by job, at most ${MAX_SCANNED_PER_REQUEST} keys per request (newest first, ` +
-      'each job visited also costs a few count-only reads and counts as at least one key): a ' +
-      'page can then hold fewer than `limit` items, or none, and still carry `next`. Keep ' +
-      'passing `next` as `cursor` until it is absent.\n\n' +
+      'One listing of live executions (pending, assigned, running: in the coordination store) ' +
+      'and finished ones (in the execution history: PostgreSQL with FOREST_HISTORY_URL, else ' +
+      'the coordination store), in one order behind one cursor. Order: `order=desc` (default) ' +
+      'newest first, `order=asc` oldest first, by key time (the scheduled time; for a manual ' +
+      'trigger, when it was triggered; a retry sorts beside its fire) then id. `from`/`to` ' +
+      'bound the key time; `q` searches output and error (case-insensitive, literal). ' +
+      'Paging: `limit` (1-500, default 50) and `cursor` (the `next` of the previous page, ' +
+      'with the same filters and order). The cursor is a position, not an offset: pages ' +
+      'neither repeat nor skip executions while new ones arrive.\n\n' +
+      'With history in the coordination store a request reads a bounded number of finished ' +
+      'executions: a page can then hold fewer than `limit` items and still carry `next`. ' +
+      'Keep passing `next` as `cursor` until it is absent.\n\n' +
       'Items leave out params, output and the timeline, and cut `error` to 256 bytes: ' +
       'GET /api/executions/{id} has everything. Finished executions are deleted by ' +
-      'retention (FOREST_EXECUTION_KEEP_PER_JOB, FOREST_EXECUTION_MAX_AGE_H). A token ' +
-      'limited to groups sees only executions of its groups.',
+      'retention (FOREST_EXECUTION_KEEP_PER_JOB, FOREST_EXECUTION_MAX_AGE_H, and for history ' +
+      'in the coordination store FOREST_HISTORY_STORE_MAX_MB). A token limited to groups ' +
+      'sees only executions of its groups.',
   })
   @ApiOkResponse({ type: ExecutionPageDto })
   @ApiErrors(400)

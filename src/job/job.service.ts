@@ -105,7 +105,8 @@ export class JobService {
         mayAccessGroup(scope, record.group) &&
         (!query.group || record.group === query.group) &&
         (!query.state || record.state === query.state) &&
-        (!name || record.name.toLowerCase().includes(name)),
+        (!name || record.name.toLowerCase().includes(name)) &&
+        (!query.strategy || record.dispatch.strategy === query.strategy),
     );
     const page = pageOf(matching, ({ record }) => record.id, query, 'jobs');
     return {

@@ -47,8 +47,9 @@ import { IMPORT_BODY_LIMIT, IMPORT_JSON_MAX_KEYS, IMPORT_MAX_JOBS } from './job-
 import { JobService } from './job.service';
 import { JobTransferService } from './job-transfer.service';
 
+// Named as the @Headers('if-match') parameter reads it, so the document lists one optional header.
 const IF_MATCH = ApiHeader({
-  name: 'If-Match',
+  name: 'if-match',
   required: false,
   description: 'The job version you last read (alternative to "version" in the body)',
 });
@@ -157,7 +158,7 @@ export class JobsController {
   @Get()
   @RequireAccess('read')
   @ApiOperation({
-    summary: 'List jobs, filtered by group, state and name, one page at a time',
+    summary: 'List jobs, filtered by group, state, name and dispatch strategy, one page at a time',
     description: 'A token limited to groups sees only the jobs of its groups.',
   })
   @ApiOkResponse({ type: JobPageDto })

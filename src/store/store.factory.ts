@@ -29,6 +29,7 @@ export async function createCoordinationStore(config: ForestConfig): Promise<Coo
           ? { username: config.etcdUsername, password: config.etcdPassword }
           : undefined,
       compactionIntervalMs: config.etcdCompactionIntervalS * 1000,
+      compactionRevisions: config.etcdCompactionRevisions,
       logger: storeLogger,
     });
   }

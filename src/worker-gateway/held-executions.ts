@@ -35,6 +35,8 @@ export async function heldAbortNotices(
   workerId: string,
   held: readonly string[],
   inbox: InboxLookup,
+  /** Finished executions leave the store for the history: it says what became of them. */
+  fromHistory?: (ids: string[]) => Promise<ExecutionRecord[]>,
 ): Promise<AbortNotice[]> {
   const unsure = [...new Set(held)].filter((id) => inbox(id) !== true);
   if (unsure.length === 0) return [];
@@ -46,11 +48,20 @@ export async function heldAbortNotices(
   if (gone.length === 0) return [];
   const keys = gone.map((id) => executionKeyOf(id));
   const records = await getMany(store, keys);
+  const missing = gone.filter((_, i) => records[i] === undefined);
+  const finished = new Map<string, ExecutionRecord>();
+  if (missing.length > 0 && fromHistory) {
+    for (const record of await fromHistory(missing)) finished.set(record.id, record);
+  }
   const notices: AbortNotice[] = [];
   gone.forEach((executionId, i) => {
     const kv = records[i];
     if (!kv) {
-      notices.push({ executionId, status: 'not_found', reason: 'no such execution' });
+      const record = finished.get(executionId);
+      const notice = record
+        ? noticeFor(record, workerId)
+        : { executionId, status: 'not_found', reason: 'no such execution' };
+      if (notice) notices.push(notice);
       return;
     }
     let record: ExecutionRecord;

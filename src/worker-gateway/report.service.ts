@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import { ExecutionRecord, ExecutionReport, ReportResult } from '@forest/protocol';
 import { Compare, CoordinationStore, getMany, TxnOp } from '@forest/store';
@@ -16,6 +16,9 @@ import {
 import { isFinal } from '../execution/execution-record';
 import { ExecutionMetrics } from '../metrics/metric-families';
 import { MetricsService } from '../metrics/metrics.service';
+import { HistoryMover } from '../history/history-mover';
+import { ExecutionHistory } from '../history/history.port';
+import { EXECUTION_HISTORY } from '../history/history.tokens';
 import { InjectStore } from '../store/store.tokens';
 
 /**
@@ -66,6 +69,10 @@ export class ReportService implements OnModuleDestroy {
     @InjectStore() private readonly store: CoordinationStore,
     private readonly config: ForestConfig,
     @Optional() metrics?: MetricsService,
+    /** Moves what the reports finish into the history (absent in unit tests). */
+    @Optional() private readonly mover?: HistoryMover,
+    /** Where a finished execution is once moved: a repeated final report is found there. */
+    @Optional() @Inject(EXECUTION_HISTORY) private readonly history?: ExecutionHistory,
   ) {
     this.metrics = metrics?.executions;
   }
@@ -148,6 +155,7 @@ export class ReportService implements OnModuleDestroy {
       // (alone, after the first retry, so one hot key cannot keep failing the whole batch).
       const retry: typeof todo = [];
       txns.forEach((members, t) => {
+        const moved: ExecutionRecord[] = [];
         for (const i of members) {
           if (!outcomes[t].succeeded) {
             retry.push(todo[i]);
@@ -156,8 +164,12 @@ export class ReportService implements OnModuleDestroy {
           results.set(todo[i].index, decisions[i].result);
           this.count(decisions[i]);
           const finished = decisions[i].finished;
-          if (finished) this.finished.next(finished);
+          if (finished) {
+            moved.push(finished.record);
+            this.finished.next(finished);
+          }
         }
+        this.mover?.moveSoon(moved, outcomes[t].revision);
       });
       if (retry.length === 0) return;
       if (attempt >= ATTEMPTS) {
@@ -187,8 +199,20 @@ export class ReportService implements OnModuleDestroy {
       (keys) => getMany(this.store, keys),
       reports.map((report) => ({ id: report.executionId, group, workerId })),
     );
+    // An execution gone from the store may have finished and moved to the history: a
+    // repeat of the final report that finished it is still accepted (the worker retried
+    // after losing the answer), anything else is a conflict.
+    const gone = reports.filter((_, i) => !states[i].execution).map((r) => r.executionId);
+    const moved = new Map<string, ExecutionRecord>();
+    if (gone.length > 0 && this.history) {
+      for (const record of await this.history.getMany(gone)) moved.set(record.id, record);
+    }
     const now = Date.now();
-    return reports.map((report, i) => this.decideOne(workerId, report, states[i], now));
+    return reports.map((report, i) => {
+      const record = moved.get(report.executionId);
+      if (record) return decideFinished(workerId, report, record);
+      return this.decideOne(workerId, report, states[i], now);
+    });
   }
 
   private decideOne(
@@ -202,21 +226,7 @@ export class ReportService implements OnModuleDestroy {
     const { record } = execution;
     const accepted: ReportResult = { executionId: report.executionId, outcome: 'accepted' };
     if (!state.assignment || isFinal(record.status)) {
-      // Not (or no longer) in this worker's inbox: a repeat of a report we accepted, or late.
-      const repeat =
-        record.worker === workerId &&
-        (record.status === report.status ||
-          (report.status === 'running' &&
-            ['running', 'succeeded', 'failed', 'timed_out'].includes(record.status)));
-      if (repeat) return { result: accepted };
-      const where = record.worker ? ` on worker ${record.worker}` : '';
-      return {
-        result: {
-          executionId: report.executionId,
-          outcome: 'conflict',
-          message: `execution ${report.executionId} is no longer assigned to worker ${workerId}: it is ${record.status}${where}`,
-        },
-      };
+      return decideFinished(workerId, report, record);
     }
     const node = this.config.nodeId;
     if (report.status === 'running') {
@@ -268,6 +278,31 @@ function resolveFolds(folded: Map<number, number>): [number, number][] {
     while (folded.has(target)) target = folded.get(target)!;
     return [index, target];
   });
+}
+
+/**
+ * A report about an execution no longer in this worker's inbox: a repeat of a report we
+ * accepted (accepted again, nothing written), or late (conflict).
+ */
+function decideFinished(
+  workerId: string,
+  report: ExecutionReport,
+  record: ExecutionRecord,
+): Decision {
+  const repeat =
+    record.worker === workerId &&
+    (record.status === report.status ||
+      (report.status === 'running' &&
+        ['running', 'succeeded', 'failed', 'timed_out'].includes(record.status)));
+  if (repeat) return { result: { executionId: report.executionId, outcome: 'accepted' } };
+  const where = record.worker ? ` on worker ${record.worker}` : '';
+  return {
+    result: {
+      executionId: report.executionId,
+      outcome: 'conflict',
+      message: `execution ${report.executionId} is no longer assigned to worker ${workerId}: it is ${record.status}${where}`,
+    },
+  };
 }
 
 function partOf(decision: Decision): TxnPart {

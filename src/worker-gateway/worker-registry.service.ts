@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   HeartbeatResponse,
   Keyspace,
@@ -9,6 +9,8 @@ import {
 import { CoordinationStore, LeaseNotFoundError, rangeAll } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { GroupNotFoundError } from '../job/job.errors';
+import { ExecutionHistory } from '../history/history.port';
+import { EXECUTION_HISTORY } from '../history/history.tokens';
 import { InjectStore } from '../store/store.tokens';
 import { heldAbortNotices, InboxLookup } from './held-executions';
 import { WorkerNotFoundError } from './worker.errors';
@@ -26,6 +28,7 @@ export class WorkerRegistry {
   constructor(
     @InjectStore() private readonly store: CoordinationStore,
     private readonly config: ForestConfig,
+    @Optional() @Inject(EXECUTION_HISTORY) private readonly history?: ExecutionHistory,
   ) {}
 
   async register(request: RegisterWorkerRequest): Promise<RegisterWorkerResponse> {
@@ -82,7 +85,11 @@ export class WorkerRegistry {
     // In parallel with the lease: a heartbeat's latency is what keeps the lease alive.
     const [{ leaseTtlS }, abort] = await Promise.all([
       this.keepAlive(group, workerId, lease),
-      held.length === 0 ? [] : heldAbortNotices(this.store, group, workerId, held, inbox),
+      held.length === 0
+        ? []
+        : heldAbortNotices(this.store, group, workerId, held, inbox, (ids) =>
+            this.history ? this.history.getMany(ids) : Promise.resolve([]),
+          ),
     ]);
     return { leaseTtlS, abort };
   }

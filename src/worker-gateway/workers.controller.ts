@@ -48,6 +48,7 @@ import {
   WorkerRegistrationRefusedError,
 } from './worker.errors';
 import { WorkerCredentialsFilter } from './worker-credentials.filter';
+import { WorkerLogIntake } from './worker-log-intake.service';
 import { WorkerRegistry } from './worker-registry.service';
 import { WorkerSessions } from './worker-sessions.service';
 
@@ -102,6 +103,7 @@ export class WorkersController {
     private readonly reports: ReportService,
     private readonly sessions: WorkerSessions,
     private readonly config: ForestConfig,
+    private readonly logIntake: WorkerLogIntake,
   ) {}
 
   @Post()
@@ -129,12 +131,12 @@ export class WorkersController {
     404,
     503,
   )
-  register(
+  async register(
     @Body() body: RegisterWorkerDto,
     @Req() request: FastifyRequest,
   ): Promise<RegisterWorkerResponseDto> {
     this.checkRegistration(request, body.group);
-    return this.registry.register(body);
+    return { ...(await this.registry.register(body)), logs: this.logIntake.policy };
   }
 
   @Get()

@@ -176,7 +176,7 @@ describe.each<StoreKind>(['embedded', 'etcd'])('the HTTP app on the %s store', (
   });
 
   it('answers an unknown route, a body over the limit and malformed JSON in the same shape', async () => {
-    const unknown = await inject({ method: 'GET', url: '/no/such/route' });
+    const unknown = await inject({ method: 'GET', url: '/api/no/such/route' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ status: 404, code: 'NOT_FOUND' });
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { CONSOLE_DIR } from '../../src/http/console-static';
 
 /**
  * The build layout, checked from the build configs (no build needed): `npm start` runs
@@ -47,8 +48,17 @@ describe('build layout', () => {
   const workerOut = outDir(nest.projects['example-worker'].compilerOptions!.tsConfigPath!);
 
   it('npm start builds the node and runs it from its outDir', () => {
-    expect(scripts.start).toBe('nest build && node dist/src/main.js');
+    expect(scripts.start).toBe('npm run build && node dist/src/main.js');
     expect(inside(nodeOut, join(root, 'dist/src/main.js'))).toBe(true);
+  });
+
+  it('npm run build builds the web console after the node, into dist/console', () => {
+    // nest build empties dist/ first: the console is built after it, or it is deleted.
+    expect(scripts.build).toBe('nest build && npm run build:console');
+    const vite = readFileSync(join(root, 'console/vite.config.mts'), 'utf8');
+    expect(vite).toContain("outDir: '../dist/console'");
+    expect(resolve(root, 'console', '../dist/console')).toBe(CONSOLE_DIR);
+    expect(inside(nodeOut, CONSOLE_DIR)).toBe(true);
   });
 
   it("the example worker's output is outside the node's (which nest build empties)", () => {

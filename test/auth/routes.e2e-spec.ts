@@ -32,6 +32,8 @@ const EXPECTED: Record<string, AccessLevel> = {
   'GET /api/executions': 'read',
   'GET /api/executions/{id}': 'read',
   'POST /api/executions/{id}/cancel': 'operate',
+  'GET /api/executions/{id}/logs': 'read',
+  'GET /api/executions/{id}/logs/follow': 'read',
   'GET /api/plan': 'read',
   'GET /api/nodes': 'read',
   'GET /api/nodes/leader': 'read',
@@ -40,14 +42,18 @@ const EXPECTED: Record<string, AccessLevel> = {
   'GET /api/alerts': 'read',
   'POST /api/tokens': 'admin',
   'GET /api/tokens': 'admin',
+  'GET /api/tokens/self': 'read',
   'DELETE /api/tokens/{id}': 'admin',
   'GET /api/audit': 'admin',
+  'GET /api/events': 'read',
+  'GET /api/stats/overview': 'read',
   'POST /api/workers': 'worker-register',
   'GET /api/workers': 'read',
   'POST /api/workers/{group}/{workerId}/heartbeat': 'worker-session',
   'GET /api/workers/{group}/{workerId}/assignments': 'worker-session',
   'POST /api/workers/{group}/{workerId}/reports': 'worker-session',
   'POST /api/workers/{group}/{workerId}/executions/{executionId}/report': 'worker-session',
+  'POST /api/workers/{group}/{workerId}/logs': 'worker-session',
   'DELETE /api/workers/{group}/{workerId}': 'worker-session',
 };
 
@@ -108,7 +114,12 @@ describe('every route declares its access, and the guard enforces it (FOREST_AUT
           : JOB,
     };
     const path = route.path.replace(/\{(\w+)\}/g, (_all, param: string) => values[param] ?? 'x');
-    return route.path.endsWith('/assignments') ? `${path}?waitMs=0` : path;
+    if (route.path.endsWith('/assignments')) return `${path}?waitMs=0`;
+    // The event stream never ends, and inject waits for the end: a filter it refuses (400)
+    // is answered after the guard decided, which is what this test checks.
+    if (route.path === '/api/events') return `${path}?types=none`;
+    if (route.path.endsWith('/logs/follow')) return `${path}?after=none`;
+    return path;
   }
 
   function bodyOf(route: Route): unknown {
@@ -137,6 +148,10 @@ describe('every route declares its access, and the guard enforces it (FOREST_AUT
         return { reports: [{ executionId, status: 'running' }] };
       case 'POST /api/workers/{group}/{workerId}/executions/{executionId}/report':
         return { status: 'running' };
+      case 'POST /api/workers/{group}/{workerId}/logs':
+        return {
+          executions: [{ executionId, lines: [{ seq: 1, atMs: 1, level: 'info', text: 'rt' }] }],
+        };
       default:
         return route.method === 'GET' || route.method === 'DELETE' ? undefined : {};
     }

@@ -7,6 +7,7 @@ import {
   scheduledExecKey,
 } from '@forest/protocol';
 import { EtcdStore, KeyValue, rangeAll } from '@forest/store';
+import { historySortKey } from '../../src/history/history.port';
 import { EtcdClusterHarness, EtcdMember } from '../support/etcd-cluster-harness';
 import { NodeProcess } from '../support/node-process';
 import { getJson, postJson, waitForSingleLeader } from '../support/node-api';
@@ -244,23 +245,22 @@ describe('Forest on a 3-member etcd cluster: members and the raft leader killed 
       const pausedAt = Date.now();
 
       const store = new EtcdStore({ endpoints, prefix: `${prefix}/` });
-      let executionKvs: KeyValue[] = [];
+      let executionKvs: KeyValue[];
       try {
+        // Finished executions move from `executions/` (live) to `history/`: once every one
+        // has moved, each fire is recorded exactly once, in the history.
         await eventually(async () => {
-          executionKvs = await rangeAll(store, Keyspace.executions);
-          const unfinished = executionKvs
-            .map((kv) => JSON.parse(kv.value) as ExecutionRecord)
-            .filter((record) => record.status !== 'succeeded')
-            .map((record) => `${record.id} ${record.status}`);
-          expect(unfinished).toEqual([]);
+          const live = await rangeAll(store, Keyspace.executions);
+          expect(live.map((kv) => kv.key)).toEqual([]);
         }, 30 * SECOND);
+        executionKvs = await rangeAll(store, Keyspace.history);
       } finally {
         await store.close();
       }
 
       const records = executionKvs.map((kv) => {
         const record = JSON.parse(kv.value) as ExecutionRecord;
-        expect(kv.key).toBe(Keyspace.execution(record.jobId, scheduledExecKey(record.scheduledMs)));
+        expect(kv.key).toBe(Keyspace.historyEntry(historySortKey(record.id)));
         expect(record.id).toBe(executionId(record.jobId, scheduledExecKey(record.scheduledMs)));
         expect(record).toMatchObject({ trigger: 'schedule', attempt: 1, status: 'succeeded' });
         return record;

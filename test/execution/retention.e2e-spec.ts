@@ -6,7 +6,14 @@ import {
   scheduledExecKey,
 } from '@forest/protocol';
 import { CoordinationStore, rangeAll, TxnOp } from '@forest/store';
-import { newExecution, pendingEntry, transition } from '../../src/execution/execution-record';
+import {
+  isFinal,
+  newExecution,
+  pendingEntry,
+  transition,
+} from '../../src/execution/execution-record';
+import { ExecutionHistory, historySortKey } from '../../src/history/history.port';
+import { EXECUTION_HISTORY } from '../../src/history/history.tokens';
 import { COORDINATION_STORE } from '../../src/store/store.tokens';
 import { startTestApp, TestApp } from '../support/app-harness';
 import { waitFor } from '../support/wait';
@@ -49,9 +56,19 @@ function execution(
   return transition(running, status, now - finishedHoursAgo * HOUR, NODE);
 }
 
-async function seed(store: CoordinationStore, records: ExecutionRecord[]): Promise<void> {
-  for (let i = 0; i < records.length; i += 50) {
-    const success: TxnOp[] = records.slice(i, i + 50).flatMap((record) => {
+/**
+ * Finished records go where the mover puts them (the history), the others where the
+ * writers keep live executions (`executions/`, with a pending entry when pending).
+ */
+async function seed(
+  store: CoordinationStore,
+  history: ExecutionHistory,
+  records: ExecutionRecord[],
+): Promise<void> {
+  await history.append(records.filter((record) => isFinal(record.status)));
+  const live = records.filter((record) => !isFinal(record.status));
+  for (let i = 0; i < live.length; i += 50) {
+    const success: TxnOp[] = live.slice(i, i + 50).flatMap((record) => {
       const execKey = record.id.slice(record.jobId.length + 1);
       const ops: TxnOp[] = [
         {
@@ -73,15 +90,25 @@ async function seed(store: CoordinationStore, records: ExecutionRecord[]): Promi
   }
 }
 
-async function idsOf(store: CoordinationStore, jobId: string): Promise<string[]> {
-  return (await rangeAll(store, Keyspace.jobExecutions(jobId))).map(
-    (kv) => (JSON.parse(kv.value) as ExecutionRecord).id,
+/** The job's executions, live and finished, oldest first (key order). */
+async function idsOf(
+  store: CoordinationStore,
+  history: ExecutionHistory,
+  jobId: string,
+): Promise<string[]> {
+  const live = (await rangeAll(store, Keyspace.jobExecutions(jobId))).map(
+    (kv) => JSON.parse(kv.value) as ExecutionRecord,
   );
+  const finished = (await history.list({ jobId, limit: 500, order: 'asc' })).items;
+  return [...live, ...finished]
+    .sort((x, y) => (historySortKey(x.id) < historySortKey(y.id) ? -1 : 1))
+    .map((record) => record.id);
 }
 
-describe('execution retention on the leader', () => {
+describe('history retention on the leader (history in the store)', () => {
   let subject: TestApp;
   let store: CoordinationStore;
+  let history: ExecutionHistory;
 
   beforeAll(async () => {
     subject = await startTestApp({
@@ -93,6 +120,7 @@ describe('execution retention on the leader', () => {
       },
     });
     store = subject.app.get(COORDINATION_STORE);
+    history = subject.app.get(EXECUTION_HISTORY);
   });
 
   afterAll(async () => {
@@ -124,16 +152,16 @@ describe('execution retention on the leader', () => {
     ];
     // Job "a0" (sorts after "a/"): 250 finished, so deletes span several txns of <= 100.
     const a0 = Array.from({ length: 250 }, (_, i) => execution('a0', 300 - i, 'succeeded'));
-    await seed(store, [...a, ...ab, ...a0]);
+    await seed(store, history, [...a, ...ab, ...a0]);
 
     const expectedA = [a[0], a[2], a[4], a[8], a[9], a[10], a[11]].map((r) => r.id);
     const expectedAb = [ab[1], ab[2]].map((r) => r.id);
     const expectedA0 = a0.slice(-3).map((r) => r.id);
     const settled = await waitFor(
       async () => ({
-        a: await idsOf(store, 'a'),
-        ab: await idsOf(store, 'a.b'),
-        a0: await idsOf(store, 'a0'),
+        a: await idsOf(store, history, 'a'),
+        ab: await idsOf(store, history, 'a.b'),
+        a0: await idsOf(store, history, 'a0'),
       }),
       (state) => state.a0.length === 3 && state.a.length === 7 && state.ab.length === 2,
       15_000,
@@ -147,9 +175,9 @@ describe('execution retention on the leader', () => {
 
     // New finished executions are trimmed on the next passes too.
     const newer = [execution('a', 0.5, 'succeeded'), execution('a', 0.2, 'failed')];
-    await seed(store, newer);
+    await seed(store, history, newer);
     const after = await waitFor(
-      () => idsOf(store, 'a'),
+      () => idsOf(store, history, 'a'),
       (ids) => !ids.includes(a[9].id),
       15_000,
     );

@@ -277,7 +277,7 @@ describe('GET /metrics (embedded node, in-process workers)', () => {
   it('counts HTTP requests by route pattern and status, never by raw URL', async () => {
     await api('GET', '/api/jobs/mx-tick');
     expect((await fetch(`${baseUrl}/api/jobs/no-such-job`)).status).toBe(404);
-    expect((await fetch(`${baseUrl}/no/such/route`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/api/no/such/route`)).status).toBe(404);
     // onResponse runs once the answer is sent: the last request may be counted a moment later.
     let metrics = await scrape();
     await eventually(async () => {

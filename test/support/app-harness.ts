@@ -30,6 +30,8 @@ export async function startTestApp(options: {
   etcdEndpoint?: string;
   env?: Record<string, string>;
   controllers?: Type<unknown>[];
+  /** The built web console to serve at `/` (default: dist/console, built or not). */
+  consoleDir?: string;
 }): Promise<TestApp> {
   // A data dir the test passes in is the test's to remove; otherwise the harness makes one.
   const ownDataDir = options.env?.FOREST_DATA_DIR === undefined;
@@ -55,7 +57,7 @@ export async function startTestApp(options: {
       ...FOREST_NEST_OPTIONS,
       logger: false,
     });
-    configureApp(app);
+    configureApp(app, { consoleDir: options.consoleDir });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   } catch (error) {

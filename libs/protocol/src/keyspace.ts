@@ -54,6 +54,15 @@ export const Keyspace = {
    */
   audit: 'audit/',
   auditEntry: (atMs: number, suffix: string) => `audit/${scheduledExecKey(atMs)}-${suffix}`,
+  /**
+   * Execution history kept in the store (StoreHistory, when no FOREST_HISTORY_URL is set):
+   * one key per final execution, `history/{sortKey}` with the sort key
+   * `{15-digit key time}-{executionId}` (see historySortKey), so keys sort by time and a
+   * fire's attempts are neighbours. Written once (create-if-absent) when an execution
+   * leaves `executions/`; deleted by history retention.
+   */
+  history: 'history/',
+  historyEntry: (sortKey: string) => `history/${sortKey}`,
 } as const;
 
 /** The parts of `assignments/{group}/{workerId}/{executionId}`; undefined if malformed. */

@@ -1,4 +1,5 @@
 import { ShardInfo } from './execution.types';
+import type { WorkerLogPolicy } from './worker-logs.types';
 
 /**
  * The worker protocol: what a worker (a service using libs/worker) and a scheduler node
@@ -12,6 +13,7 @@ import { ShardInfo } from './execution.types';
  *            ?after={revision}&waitMs={0..60000}&max={1..1000}
  *   POST   /api/workers/{group}/{workerId}/reports              batch of status reports
  *   POST   /api/workers/{group}/{workerId}/executions/{executionId}/report   one report
+ *   POST   /api/workers/{group}/{workerId}/logs                 live log lines (worker-logs.types.ts)
  *   DELETE /api/workers/{group}/{workerId}                      leave (graceful stop)
  *
  * Every call after registration carries the session secret the registration returned,
@@ -55,6 +57,11 @@ export interface RegisterWorkerResponse {
   heartbeatIntervalMs: number;
   /** The node that registered it. */
   node: string;
+  /**
+   * Whether and within which bounds to stream handler log lines (see worker-logs.types.ts).
+   * Absent (an older node) or `enabled: false`: send none.
+   */
+  logs?: WorkerLogPolicy;
 }
 
 /** `workers/{group}/{workerId}`, on the worker's lease. */
@@ -106,6 +113,8 @@ export interface Assignment {
   state: AssignmentState;
   /** When the worker's `running` report was recorded (epoch ms): the leader's deadline starts here. */
   startedAtMs?: number;
+  /** The node that recorded the `running` report (the execution record is not rewritten then). */
+  startedBy?: string;
   /** For a broadcast: which copy this worker runs (index 0..total-1). */
   shard?: ShardInfo;
 }

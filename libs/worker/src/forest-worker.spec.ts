@@ -327,10 +327,28 @@ describe('ForestWorker', () => {
     expect(lines[4]).toBe('done');
   });
 
+  it('spreads a fleet over its nodes: each worker starts on a random one', async () => {
+    const a = await fakeNode();
+    const b = await fakeNode();
+    const workers = Array.from({ length: 24 }, () =>
+      newWorker({ nodes: [a.url, b.url], handlers: { t: () => 'ok' } }),
+    );
+    await Promise.all(workers.map((worker) => worker.start()));
+    const onA = workers.filter((worker) => worker.status.node === a.url).length;
+    // 24 fair coin flips all landing on one side: 1 in 8 million.
+    expect(onA).toBeGreaterThan(0);
+    expect(onA).toBeLessThan(24);
+    await Promise.all(workers.map((worker) => worker.stop()));
+  });
+
   it('fails over from a dead URL to a live node and stays there', async () => {
     const dead = await FakeNode.deadUrl();
     const node = await fakeNode();
-    const worker = newWorker({ nodes: [dead, node.url], handlers: { t: () => 'ok' } });
+    const worker = newWorker({
+      nodes: [dead, node.url],
+      nodeOrder: 'listed',
+      handlers: { t: () => 'ok' },
+    });
     await worker.start();
     expect(worker.status.node).toBe(node.url);
     const a = node.assign({ target: 't' });
@@ -342,7 +360,11 @@ describe('ForestWorker', () => {
     const sick = await fakeNode();
     sick.failAll = 503;
     const node = await fakeNode();
-    const worker = newWorker({ nodes: [sick.url, node.url], handlers: { t: () => 'ok' } });
+    const worker = newWorker({
+      nodes: [sick.url, node.url],
+      nodeOrder: 'listed',
+      handlers: { t: () => 'ok' },
+    });
     await worker.start();
     const a = node.assign({ target: 't' });
     await finished(node, a.executionId);
@@ -770,6 +792,7 @@ describe('ForestWorker', () => {
     const second = await fakeNode({ heartbeatIntervalMs: 100, peer: first });
     const worker = newWorker({
       nodes: [first.url, second.url],
+      nodeOrder: 'listed',
       pollWaitMs: 20_000,
       requestTimeoutMs: 5000,
       handlers: { t: () => 'ok' },

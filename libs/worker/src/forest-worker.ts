@@ -15,6 +15,9 @@ import {
   type ReportBatchResponse,
   type ReportOutcome,
   type ReportResult,
+  type LogBatchRequest,
+  type LogBatchResponse,
+  type WorkerLogLevel,
 } from '@forest/protocol';
 import {
   ExecutionRevokedError,
@@ -35,6 +38,7 @@ import type {
   ForestWorkerStatus,
   ForestWorkerStopOptions,
 } from './forest-worker.types';
+import { LogShipper } from './log-shipper';
 import { NodeClient } from './node-client';
 import { OutputBuffer, boundText, reasonText, thrownText, valueText } from './output-buffer';
 import { ReportSender, type SendOutcome } from './report-sender';
@@ -55,11 +59,14 @@ const MAX_CAPACITY = 10_000;
 const MAX_LABELS = 32;
 /** setTimeout fires at once for longer delays; a limit beyond ~24.8 days is treated as none. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Longest a final report waits for its execution's last log lines to reach the node. */
+const FINAL_LOG_FLUSH_MS = 2_000;
 
 const SILENT_LOGGER: ForestWorkerLogger = { log() {}, warn() {}, error() {} };
 
 interface ResolvedOptions {
   nodes: string[];
+  nodeOrder: 'spread' | 'listed';
   group: string;
   concurrency: number;
   labels: Record<string, string>;
@@ -113,6 +120,8 @@ export class ForestWorker {
   private readonly handlers = new Map<string, ForestJobHandler>();
   private readonly client: NodeClient;
   private readonly reports: ReportSender;
+  /** Streams handler log lines while they run, when the node keeps logs. */
+  private readonly logs: LogShipper;
 
   private state: ForestWorkerState = 'idle';
   private workerId: string | undefined;
@@ -168,10 +177,23 @@ export class ForestWorker {
     for (const [target, handler] of Object.entries(options.handlers ?? {})) {
       this.register(target, handler);
     }
-    this.client = new NodeClient(this.options.nodes, this.options.requestTimeoutMs, this.logger);
+    this.client = new NodeClient(
+      this.options.nodes,
+      this.options.requestTimeoutMs,
+      this.logger,
+      this.options.nodeOrder === 'spread'
+        ? Math.floor(Math.random() * this.options.nodes.length)
+        : 0,
+    );
     this.reports = new ReportSender({
       send: (reports) => this.sendReports(reports),
       dropped: (report, outcome, message) => this.onReportDropped(report, outcome, message),
+      logger: this.logger,
+      retryInitialMs: this.options.retryInitialMs,
+      retryMaxMs: this.options.retryMaxMs,
+    });
+    this.logs = new LogShipper({
+      send: (batch) => this.sendLogs(batch),
       logger: this.logger,
       retryInitialMs: this.options.retryInitialMs,
       retryMaxMs: this.options.retryMaxMs,
@@ -218,6 +240,8 @@ export class ForestWorker {
       pendingReports: this.reports.pending,
       droppedReports: this.counters.droppedReports,
       revoked: this.counters.revoked,
+      logLinesSent: this.logs.stats.sent,
+      logLinesDropped: this.logs.stats.dropped,
     });
   }
 
@@ -304,6 +328,7 @@ export class ForestWorker {
         this.workerId = answer.workerId;
         this.session = { workerId: answer.workerId, secret };
         this.heartbeatIntervalMs = heartbeatInterval(answer);
+        this.logs.configure(answer.logs);
         this.registrations++;
         this.confirmLease(sentAt, answer.leaseTtlS);
         // Whatever came under an earlier id is not ours any more (usually revoked already,
@@ -476,6 +501,7 @@ export class ForestWorker {
     this.counters.revoked++;
     const id = run.assignment.executionId;
     this.reports.discardRunning(id);
+    this.logs.discard(id);
     if (!quiet) {
       this.logger.warn(
         `forest worker: execution=${id} is no longer this worker's (${status}` +
@@ -619,6 +645,7 @@ export class ForestWorker {
     };
     this.runs.set(id, run);
     run.done = this.execute(run, handler).finally(() => {
+      this.logs.forget(id);
       this.runs.delete(id);
       this.notifySlot();
     });
@@ -685,6 +712,7 @@ export class ForestWorker {
       timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS
         ? setTimeout(() => controller.abort(new ExecutionTimeoutError(timeoutMs)), timeoutMs)
         : undefined;
+    this.logs.begin(assignment.executionId);
     const ctx = this.context(assignment, controller.signal, output, timeoutMs);
     let report: ExecutionReport;
     try {
@@ -723,6 +751,9 @@ export class ForestWorker {
       clearTimeout(timer);
     }
     // Revoked: the node refuses any report for it (its work moved, or it ended there).
+    if (run.abandoned || run.revoked) return;
+    // The node takes lines only while the execution is this worker's: lines first.
+    await this.logs.finish(assignment.executionId, FINAL_LOG_FLUSH_MS);
     if (run.abandoned || run.revoked) return;
     const limit = this.options.outputLimitBytes;
     const text = output.toString();
@@ -884,16 +915,19 @@ export class ForestWorker {
     timeoutMs: number,
   ): ForestJobContext {
     const line =
-      (level: string) =>
+      (level: WorkerLogLevel) =>
       (...args: unknown[]): void => {
-        output.append(`${new Date().toISOString()} ${level} ${format(...args)}\n`);
+        const atMs = Date.now();
+        const text = format(...args);
+        output.append(`${new Date(atMs).toISOString()} ${level.toUpperCase()} ${text}\n`);
+        this.logs.line(a.executionId, level, text, atMs);
       };
     const logger: ForestJobLogger = {
-      log: line('INFO'),
-      info: line('INFO'),
-      warn: line('WARN'),
-      error: line('ERROR'),
-      debug: line('DEBUG'),
+      log: line('info'),
+      info: line('info'),
+      warn: line('warn'),
+      error: line('error'),
+      debug: line('debug'),
     };
     const scheduledMs =
       typeof a.scheduledMs === 'number' ? a.scheduledMs : Date.parse(a.scheduledAt);
@@ -935,6 +969,16 @@ export class ForestWorker {
       }
       return this.sendReports(reports, lostLeases + 1);
     }
+  }
+
+  /** One batch of log lines under the current worker id (LogShipper retries failures). */
+  private async sendLogs(batch: LogBatchRequest): Promise<LogBatchResponse> {
+    const id = this.workerId;
+    if (id === undefined) throw new Error('the worker is registering again');
+    return this.client.request<LogBatchResponse>('POST', `${this.workerPath(id)}/logs`, {
+      body: batch,
+      bearer: this.secretOf(id),
+    });
   }
 
   private onReportDropped(
@@ -1008,6 +1052,12 @@ export class ForestWorker {
     await this.pollLoop?.catch(() => undefined);
     await this.registering;
 
+    if (!(await this.logs.flush(flushTimeoutMs))) {
+      this.logger.warn(
+        `forest worker: some log lines could not be sent within ${flushTimeoutMs}ms`,
+      );
+    }
+    this.logs.close();
     if (!(await this.reports.flush(flushTimeoutMs))) {
       this.logger.warn(
         `forest worker: some reports could not be delivered within ${flushTimeoutMs}ms`,
@@ -1077,8 +1127,13 @@ function resolveOptions(options: ForestWorkerOptions): ResolvedOptions {
     }
     return v;
   };
+  const nodeOrder = options?.nodeOrder ?? 'spread';
+  if (nodeOrder !== 'spread' && nodeOrder !== 'listed') {
+    problems.push(`nodeOrder: expected "spread" or "listed", got ${JSON.stringify(nodeOrder)}`);
+  }
   const resolved: ResolvedOptions = {
     nodes,
+    nodeOrder,
     group: options?.group,
     concurrency: integer('concurrency', options?.concurrency, 1, MAX_CAPACITY),
     labels: { ...(options?.labels ?? {}) },

@@ -8,7 +8,10 @@ export interface ForestWorkerLogger {
   debug?(message: string): void;
 }
 
-/** The logger a handler gets: its lines (timestamped, with a level) become the output. */
+/**
+ * The logger a handler gets: its lines (timestamped, with a level) become the output and,
+ * when the node keeps logs, are streamed to it while the handler runs (live logs).
+ */
 export interface ForestJobLogger {
   log(...args: unknown[]): void;
   info(...args: unknown[]): void;
@@ -64,6 +67,13 @@ export interface ForestWorkerRetryOptions {
 export interface ForestWorkerOptions {
   /** Base URLs of scheduler nodes (e.g. `http://127.0.0.1:2856`); the worker fails over between them. */
   nodes: string[];
+  /**
+   * Which node the worker uses first. `spread` (default): a random one of `nodes`, so a
+   * fleet given the same list spreads its polls and reports over every node (any node
+   * serves the worker protocol; only the leader fires and dispatches). `listed`: the first
+   * one, the others only on failure.
+   */
+  nodeOrder?: 'spread' | 'listed';
   /** The group this worker serves. */
   group: string;
   /** Handlers by target (`job.target`); more can be added with `register()` before `start()`. */
@@ -137,4 +147,8 @@ export interface ForestWorkerStatus {
    * started if waiting, and not reported.
    */
   revoked: number;
+  /** Handler log lines the node stored (live logs; 0 when the node keeps none). */
+  logLinesSent: number;
+  /** Handler log lines not stored: the worker's queue overflowed, a bound was reached, or refused. */
+  logLinesDropped: number;
 }

@@ -30,14 +30,17 @@ class NodeAttemptError extends Error {}
  */
 export class NodeClient {
   private readonly nodes: string[];
-  private current = 0;
+  private current: number;
 
   constructor(
     nodes: string[],
     private readonly requestTimeoutMs: number,
     private readonly logger: ForestWorkerLogger,
+    /** The index of the node to use first (ForestWorker picks one at random to spread load). */
+    first = 0,
   ) {
     this.nodes = nodes.map((node) => node.replace(/\/+$/, ''));
+    this.current = Math.min(Math.max(0, Math.floor(first)), this.nodes.length - 1);
   }
 
   /** The base URL requests go to now. */

@@ -119,3 +119,30 @@ export class CreatedTokenDto {
   @ApiProperty({ example: 'admin' })
   createdBy: string;
 }
+
+/** GET /api/tokens/self: who the caller is (the web console shows it and hides what it may not do). */
+export class TokenSelfDto {
+  @ApiProperty({ description: 'Whether the node requires tokens (FOREST_AUTH=on)' })
+  auth: boolean;
+  @ApiPropertyOptional({
+    example: 'k3j9x0c2mq7a',
+    description: 'The token id (absent with auth off)',
+  })
+  id?: string;
+  @ApiProperty({ example: 'ci-deployer', description: 'The token name, or `anonymous (auth off)`' })
+  name: string;
+  @ApiProperty({
+    enum: ROLES,
+    description: 'The token role; with auth off every caller may do everything: `admin`',
+  })
+  role: Role;
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    example: ['billing'],
+    description: 'The groups it is limited to; null: every group',
+  })
+  groups: string[] | null;
+  @ApiProperty({ description: 'Whether params and outputs are shown to it unredacted' })
+  revealData: boolean;
+}

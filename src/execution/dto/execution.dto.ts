@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   MaxLength,
+  MinLength,
 } from 'class-validator';
 import {
   CONCURRENCY_POLICIES,
@@ -130,6 +131,19 @@ export class ListExecutionsQueryDto extends PageQueryDto {
   @IsString()
   @MaxLength(200)
   attemptsOf?: string;
+
+  @ApiPropertyOptional({
+    example: 'connection refused',
+    description:
+      'Free-text search: executions whose output or error contains this text (case-insensitive, ' +
+      'taken literally)',
+    maxLength: 200,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  q?: string;
 }
 
 export class FiredByDto {

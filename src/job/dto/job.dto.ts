@@ -20,10 +20,13 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  ALERT_EVENTS,
   CONCURRENCY_POLICIES,
   ConcurrencyPolicy,
   JOB_STATES,
   JobState,
+  MISFIRE_POLICIES,
+  RETRY_BACKOFFS,
   type AlertEvent,
   type MisfirePolicy,
   type RetryBackoff,
@@ -185,7 +188,7 @@ class DispatchViewDto {
 class RetryViewDto {
   @ApiProperty({ example: 0 })
   maxAttempts: number;
-  @ApiProperty({ example: 'exponential' })
+  @ApiProperty({ enum: RETRY_BACKOFFS, example: 'exponential' })
   backoff: RetryBackoff;
   @ApiProperty({ example: 1000 })
   initialDelayMs: number;
@@ -194,7 +197,7 @@ class RetryViewDto {
 }
 
 class MisfireViewDto {
-  @ApiProperty({ example: 'fire_once' })
+  @ApiProperty({ enum: MISFIRE_POLICIES, example: 'fire_once' })
   policy: MisfirePolicy;
   @ApiProperty({ example: 3600000 })
   catchUpWindowMs: number;
@@ -203,7 +206,7 @@ class MisfireViewDto {
 class AlertsViewDto {
   @ApiProperty({ example: [] })
   channels: string[];
-  @ApiProperty({ example: ['failed', 'timed_out', 'lost'] })
+  @ApiProperty({ enum: ALERT_EVENTS, isArray: true, example: ['failed', 'timed_out', 'lost'] })
   events: AlertEvent[];
 }
 
@@ -267,6 +270,12 @@ export class ListJobsQueryDto extends PageQueryDto {
   @IsString()
   @MaxLength(128)
   name?: string;
+
+  @ApiPropertyOptional({ example: 'round-robin', description: 'Dispatch strategy, exactly' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  strategy?: string;
 }
 
 export class JobPageDto {

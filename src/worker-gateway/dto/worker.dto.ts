@@ -24,6 +24,7 @@ import {
 } from 'class-validator';
 import { IsKeySegment } from '../../common/key-segment.decorator';
 import { PageQueryDto } from '../../common/paging';
+import { WorkerLogPolicyDto } from './worker-logs.dto';
 
 const MAX_LABELS = 32;
 
@@ -114,6 +115,11 @@ export class RegisterWorkerResponseDto {
   heartbeatIntervalMs: number;
   @ApiProperty({ example: 'node-1' })
   node: string;
+  @ApiProperty({
+    type: WorkerLogPolicyDto,
+    description: 'Whether to stream handler log lines (POST …/logs), and within which bounds',
+  })
+  logs: WorkerLogPolicyDto;
 }
 
 /** `{jobId}~{execKey}`, both key segments: the shape of an execution id the API returns. */

@@ -39,10 +39,12 @@ export interface EtcdStoreOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   auth?: { username: string; password: string };
   /**
-   * Compact history older than this, checked once per interval, so the database does not
-   * grow without bound. 0 disables (for clusters that run etcd's own auto-compaction).
+   * Compact history older than this, so the database does not grow without bound. 0 (and
+   * no `compactionRevisions`) disables (for clusters that run etcd's own auto-compaction).
    */
   compactionIntervalMs?: number;
+  /** Keep at most this many revisions of history, checked every few seconds (0: time only). */
+  compactionRevisions?: number;
   logger?: WatchLogger;
 }
 
@@ -65,11 +67,14 @@ export class EtcdStore implements CoordinationStore {
       options.tls !== undefined || options.endpoints.some((host) => host.startsWith('https://'));
     this.logger = options.logger ?? silentLogger;
     this.client = new Etcd3(clientOptions(options));
-    if (options.compactionIntervalMs) {
+    if (options.compactionIntervalMs || options.compactionRevisions) {
       this.compactor = new EtcdCompactor(
         () => this.revision(),
         (revision) => this.client.kv.compact({ revision }).then(() => undefined),
-        options.compactionIntervalMs,
+        {
+          intervalMs: options.compactionIntervalMs ?? 0,
+          keepRevisions: options.compactionRevisions ?? 0,
+        },
         this.logger,
       );
       this.compactor.start();

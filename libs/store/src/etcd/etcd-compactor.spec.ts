@@ -1,0 +1,53 @@
+import { EtcdCompactor } from './etcd-compactor';
+
+describe('EtcdCompactor', () => {
+  function rig(policy: { intervalMs: number; keepRevisions: number }) {
+    let nowMs = 0;
+    let revision = 1;
+    const compacted: number[] = [];
+    const compactor = new EtcdCompactor(
+      () => Promise.resolve(revision),
+      (to) => {
+        compacted.push(to);
+        return Promise.resolve();
+      },
+      { ...policy, checkMs: 5_000 },
+      { warn: () => undefined },
+      () => nowMs,
+    );
+    return {
+      compacted,
+      /** Advances the clock and the revision, then runs one check. */
+      async step(ms: number, revisions: number) {
+        nowMs += ms;
+        revision += revisions;
+        await compactor.tick();
+      },
+    };
+  }
+
+  it('compacts by time to the revision seen one interval earlier', async () => {
+    const r = rig({ intervalMs: 60_000, keepRevisions: 0 });
+    await r.step(0, 0); // revision 1 seen at t=0
+    await r.step(30_000, 100); // 101 at 30 s
+    expect(r.compacted).toEqual([]);
+    await r.step(30_000, 100); // 201 at 60 s: 1 is one interval old
+    await r.step(30_000, 100); // 301 at 90 s: 101 is
+    expect(r.compacted).toEqual([1, 101]);
+  });
+
+  it('also keeps at most keepRevisions, never past the revision seen a check ago', async () => {
+    const r = rig({ intervalMs: 300_000, keepRevisions: 1_000 });
+    await r.step(0, 0); // 1
+    await r.step(5_000, 5_000); // 5,001: target 4,001, bounded by the previous check's 1
+    await r.step(5_000, 5_000); // 10,001: target 9,001, bounded by 5,001
+    await r.step(5_000, 100); // 10,101: target 9,101
+    expect(r.compacted).toEqual([1, 5_001, 9_101]);
+  });
+
+  it('does nothing by count while the history is under keepRevisions', async () => {
+    const r = rig({ intervalMs: 0, keepRevisions: 1_000 });
+    for (let i = 0; i < 5; i++) await r.step(5_000, 100);
+    expect(r.compacted).toEqual([]);
+  });
+});
