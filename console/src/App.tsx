@@ -4,16 +4,11 @@ import { AuthProvider, useAuth } from './components/auth';
 import { ConnectionBanner, ErrorBanner } from './components/Banner';
 import { Layout } from './components/Layout';
 import { SignIn } from './components/SignIn';
-import { AlertsScreen } from './screens/Alerts';
-import { ClusterScreen } from './screens/Cluster';
-import { ExecutionsScreen } from './screens/Executions';
 import { GroupsScreen } from './screens/Groups';
 import { JobEditScreen } from './screens/JobEdit';
 import { JobsScreen } from './screens/Jobs';
 import { NotFoundScreen } from './screens/NotFound';
-import { OverviewScreen } from './screens/Overview';
 import { PlanScreen } from './screens/Plan';
-import { PluginsScreen } from './screens/Plugins';
 
 /**
  * Every screen has its own URL; the node answers index.html for all of them (the SPA
@@ -23,18 +18,14 @@ export const ROUTES: RouteObject[] = [
   {
     element: <Layout />,
     children: [
-      { index: true, element: <OverviewScreen /> },
+      // The landing screen until an overview exists: the job list.
+      { index: true, element: <JobsScreen /> },
       { path: 'jobs', element: <JobsScreen /> },
       { path: 'jobs/new', element: <JobEditScreen /> },
       { path: 'jobs/:id', element: <JobEditScreen /> },
       { path: 'groups', element: <GroupsScreen /> },
       { path: 'groups/:name', element: <GroupsScreen /> },
       { path: 'plan', element: <PlanScreen /> },
-      { path: 'executions', element: <ExecutionsScreen /> },
-      { path: 'executions/:id', element: <ExecutionsScreen /> },
-      { path: 'cluster', element: <ClusterScreen /> },
-      { path: 'alerts', element: <AlertsScreen /> },
-      { path: 'plugins', element: <PluginsScreen /> },
       { path: '*', element: <NotFoundScreen /> },
     ],
   },

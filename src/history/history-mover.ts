@@ -24,6 +24,11 @@ const BATCH = 256;
 const LINGER_MS = 20;
 /** Deletes per txn (a compare and a delete each), under etcd's 128-op limit. */
 const DELETES_PER_TXN = 100;
+/**
+ * Batches moved at once. One batch is a history round trip then etcd ones; in sequence they
+ * would cap moving at a few thousand executions/s, below what the node finishes at load.
+ */
+const MAX_FLUSHES_IN_FLIGHT = 4;
 
 /**
  * Moves executions out of the coordination store once they reached a final status: the
@@ -42,7 +47,7 @@ export class HistoryMover implements OnApplicationShutdown {
   private readonly logger = new Logger(HistoryMover.name);
   private queue: FinishedExecution[] = [];
   private timer?: NodeJS.Timeout;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
   private lastWarnMs = 0;
   private closed = false;
 
@@ -77,7 +82,7 @@ export class HistoryMover implements OnApplicationShutdown {
     this.closed = true;
     clearTimeout(this.timer);
     // What is still queued stays in the store, final: the next leader's sweeper moves it.
-    await this.flushing;
+    await Promise.all([...this.inFlight]);
   }
 
   private flushSoon(delayMs: number): void {
@@ -85,10 +90,20 @@ export class HistoryMover implements OnApplicationShutdown {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const batch = this.queue;
-      this.queue = [];
-      this.flushing = this.flushing.then(() => this.flush(batch));
+      this.pump();
     }, delayMs);
+  }
+
+  /** Starts batches while fewer than MAX_FLUSHES_IN_FLIGHT run; each end starts the next. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight.size < MAX_FLUSHES_IN_FLIGHT) {
+      const batch = this.queue.splice(0, BATCH);
+      const flush: Promise<void> = this.flush(batch).finally(() => {
+        this.inFlight.delete(flush);
+        this.pump();
+      });
+      this.inFlight.add(flush);
+    }
   }
 
   private async flush(batch: FinishedExecution[]): Promise<void> {
@@ -110,24 +125,35 @@ export class HistoryMover implements OnApplicationShutdown {
   /** PostgreSQL: append the batch (one statement), then delete the live keys. */
   private async appendThenDelete(batch: readonly FinishedExecution[]): Promise<MoveReport> {
     await this.history.append(batch.map((item) => item.record));
-    const report: MoveReport = { moved: 0, skipped: 0 };
+    const chunks: FinishedExecution[][] = [];
     for (let start = 0; start < batch.length; start += DELETES_PER_TXN) {
-      const chunk = batch.slice(start, start + DELETES_PER_TXN);
-      const parts = chunk.map((item) => deletePart(item));
-      const result = await this.store.txn({
-        compare: parts.map((part) => part.compare),
-        success: parts.map((part) => part.op),
-      });
-      if (result.succeeded) {
-        report.moved += chunk.length;
-        continue;
-      }
-      // One key changed or went (another mover deleted it first): delete the rest one by one.
-      for (const part of parts) {
-        const single = await this.store.txn({ compare: [part.compare], success: [part.op] });
-        if (single.succeeded) report.moved++;
-        else report.skipped++;
-      }
+      chunks.push(batch.slice(start, start + DELETES_PER_TXN));
+    }
+    // The chunks touch different keys: their txns go out together.
+    const reports = await Promise.all(chunks.map((chunk) => this.deleteLive(chunk)));
+    return reports.reduce(
+      (sum, r) => ({ moved: sum.moved + r.moved, skipped: sum.skipped + r.skipped }),
+      {
+        moved: 0,
+        skipped: 0,
+      },
+    );
+  }
+
+  /** Deletes the live keys of `chunk` (one txn; one by one when a key changed or went). */
+  private async deleteLive(chunk: readonly FinishedExecution[]): Promise<MoveReport> {
+    const report: MoveReport = { moved: 0, skipped: 0 };
+    const parts = chunk.map((item) => deletePart(item));
+    const result = await this.store.txn({
+      compare: parts.map((part) => part.compare),
+      success: parts.map((part) => part.op),
+    });
+    if (result.succeeded) return { moved: chunk.length, skipped: 0 };
+    // One key changed or went (another mover deleted it first): delete the rest one by one.
+    for (const part of parts) {
+      const single = await this.store.txn({ compare: [part.compare], success: [part.op] });
+      if (single.succeeded) report.moved++;
+      else report.skipped++;
     }
     return report;
   }

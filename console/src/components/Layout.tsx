@@ -6,14 +6,9 @@ import { ConnectionBanner } from './Banner';
 
 /** The screens in the navigation, in order. */
 export const NAV: { to: string; label: string }[] = [
-  { to: '/', label: 'Overview' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/groups', label: 'Groups' },
   { to: '/plan', label: 'Plan' },
-  { to: '/executions', label: 'Executions' },
-  { to: '/cluster', label: 'Cluster' },
-  { to: '/alerts', label: 'Alerts' },
-  { to: '/plugins', label: 'Plugins' },
 ];
 
 /** The frame of every screen: header with navigation and the signed-in identity, banners. */
@@ -103,18 +98,5 @@ export function ScreenHeader({
       </div>
       {actions && <div className="screen-actions">{actions}</div>}
     </div>
-  );
-}
-
-/** A screen another change fills in; says what it will show. */
-export function Placeholder({ title, children }: { title: string; children: ReactNode }) {
-  return (
-    <section>
-      <ScreenHeader title={title} />
-      <div className="card placeholder" data-testid="placeholder">
-        <p>{children}</p>
-        <p className="muted">This screen is not built yet.</p>
-      </div>
-    </section>
   );
 }

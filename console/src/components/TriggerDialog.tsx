@@ -1,5 +1,4 @@
 import { useState } from 'react';
-import { Link } from 'react-router';
 import { api, call } from '../api/client';
 import type { Execution, Job } from '../api/client';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -95,7 +94,7 @@ export function TriggerDialog({
   );
 }
 
-/** A link to an execution, for the "triggered" notice. */
+/** The execution a trigger created, for the "triggered" notice (GET /api/executions/{id}). */
 export function ExecutionLink({ execution }: { execution: Execution }) {
-  return <Link to={`/executions/${encodeURIComponent(execution.id)}`}>{execution.id}</Link>;
+  return <code>{execution.id}</code>;
 }

@@ -483,8 +483,7 @@ export function JobEditScreen() {
         ) : (
           <>
             <code>{base!.id}</code> · version {base!.version} · updated{' '}
-            {formatTime(base!.updatedAt)} ·{' '}
-            <Link to={`/executions?jobId=${encodeURIComponent(base!.id)}`}>executions</Link>
+            {formatTime(base!.updatedAt)}
           </>
         )}
       </ScreenHeader>
