@@ -1,5 +1,5 @@
 import { Etcd3, IEvent, Watcher } from 'etcd3';
-import { ExecutionRecord, ExecutionStatus } from '@forest/protocol';
+import { ExecutionRecord, ExecutionStatus, FINAL_EXECUTION_STATUSES } from '@forest/protocol';
 import { eventually } from './wait';
 
 /** One etcd revision that touched the watched executions: what each became. */
@@ -54,13 +54,20 @@ export class ExecutionWatch {
     }
   }
 
-  /** The records as the watch has seen them last, by id. */
+  /**
+   * The records as the watch has seen them last, by id. A final record whose key is then
+   * deleted moved to the execution history: it is kept, as it was last written.
+   */
   latest(): Map<string, ExecutionRecord> {
     const byKey = new Map<string, ExecutionRecord>();
     for (const event of this.events) {
       const key = event.kv.key.toString();
-      if (event.type === 'Delete') byKey.delete(key);
-      else byKey.set(key, JSON.parse(event.kv.value.toString()) as ExecutionRecord);
+      if (event.type === 'Delete') {
+        const last = byKey.get(key);
+        if (!last || !FINAL_EXECUTION_STATUSES.includes(last.status)) byKey.delete(key);
+      } else {
+        byKey.set(key, JSON.parse(event.kv.value.toString()) as ExecutionRecord);
+      }
     }
     return new Map([...byKey.values()].map((record) => [record.id, record]));
   }
