@@ -84,8 +84,10 @@ export async function readNewestFirst<T>(
     let loMs = Math.max(lowerMs, hiMs - spanMs);
     let fromLo = await countFrom(store, prefix, loMs);
     while (fromLo - atOrAfterBound > left && loMs < hiMs) {
-      spanMs = Math.max(1, Math.floor((hiMs - loMs) / 2));
-      loMs = Math.max(lowerMs, hiMs - spanMs);
+      // Halve the window [loMs, hiMs]; it can shrink to the one millisecond hiMs, so the
+      // loop always ends (a window of two milliseconds must not stay two milliseconds).
+      loMs = Math.max(lowerMs, hiMs - Math.floor((hiMs - loMs) / 2));
+      spanMs = Math.max(1, hiMs - loMs);
       fromLo = await countFrom(store, prefix, loMs);
     }
     const size = fromLo - atOrAfterBound;

@@ -28,6 +28,10 @@ export async function listAll(
     const result = await history.list({ ...query, limit: query.limit ?? 500, before });
     items.push(...result.items);
     if (result.next === undefined) return items;
+    // A cursor that does not move on would page forever: fail at once instead.
+    const movedOn =
+      before === undefined || (query.order === 'asc' ? result.next > before : result.next < before);
+    if (!movedOn) throw new Error(`listAll: next ${result.next} does not move on from ${before}`);
     before = result.next;
   }
   throw new Error('listAll: more than 1000 pages');
