@@ -2,7 +2,8 @@
 // crash/restart tests, which start real etcd and child processes), `history` (the
 // execution-history contract suite on both adapters, against a real PostgreSQL), `e2e` (the
 // HTTP app through Fastify inject), `cluster` (several node processes on a real etcd,
-// killed and paused). `npm test` runs all of them.
+// killed and paused), `browser` (the web console in Debian's Chromium against a real node and
+// the example worker). `npm test` runs all of them.
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }] };
 const moduleNameMapper = { '^@forest/([^/]+)(|/.*)$': '<rootDir>/libs/$1/src$2' };
 const base = { rootDir: __dirname, moduleFileExtensions: ['js', 'json', 'ts'], testEnvironment: 'node', transform, moduleNameMapper };
@@ -13,6 +14,7 @@ module.exports = {
     { ...base, displayName: 'store', roots: ['<rootDir>/test/store/'], testRegex: '.*\\.store-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-60s.js'] },
     { ...base, displayName: 'cluster', roots: ['<rootDir>/test/'], testRegex: '.*\\.cluster-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-120s.js'] },
     { ...base, displayName: 'history', roots: ['<rootDir>/test/history/'], testRegex: '.*\\.history-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-60s.js'] },
+    { ...base, displayName: 'browser', roots: ['<rootDir>/test/console/'], testRegex: '.*\\.browser-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-120s.js'] },
     { ...base, displayName: 'e2e', roots: ['<rootDir>/test/'], testRegex: '.*\\.e2e-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-30s.js'] },
   ],
 };

@@ -8,6 +8,7 @@ import { GroupsScreen } from './screens/Groups';
 import { JobEditScreen } from './screens/JobEdit';
 import { JobsScreen } from './screens/Jobs';
 import { NotFoundScreen } from './screens/NotFound';
+import { OverviewScreen } from './screens/Overview';
 import { PlanScreen } from './screens/Plan';
 
 /**
@@ -17,15 +18,43 @@ import { PlanScreen } from './screens/Plan';
 export const ROUTES: RouteObject[] = [
   {
     element: <Layout />,
+    // Shown while a lazily loaded screen is fetched on a first page load.
+    hydrateFallbackElement: (
+      <p className="loading-page" role="status">
+        Loading…
+      </p>
+    ),
     children: [
-      // The landing screen until an overview exists: the job list.
-      { index: true, element: <JobsScreen /> },
+      { index: true, element: <OverviewScreen /> },
       { path: 'jobs', element: <JobsScreen /> },
       { path: 'jobs/new', element: <JobEditScreen /> },
       { path: 'jobs/:id', element: <JobEditScreen /> },
       { path: 'groups', element: <GroupsScreen /> },
       { path: 'groups/:name', element: <GroupsScreen /> },
       { path: 'plan', element: <PlanScreen /> },
+      // Loaded on first visit (their own chunks keep the first load small).
+      {
+        path: 'executions',
+        lazy: async () => ({ Component: (await import('./screens/Executions')).ExecutionsScreen }),
+      },
+      {
+        path: 'executions/:id',
+        lazy: async () => ({
+          Component: (await import('./screens/ExecutionDetail')).ExecutionDetailScreen,
+        }),
+      },
+      {
+        path: 'cluster',
+        lazy: async () => ({ Component: (await import('./screens/Cluster')).ClusterScreen }),
+      },
+      {
+        path: 'alerts',
+        lazy: async () => ({ Component: (await import('./screens/Alerts')).AlertsScreen }),
+      },
+      {
+        path: 'plugins',
+        lazy: async () => ({ Component: (await import('./screens/Plugins')).PluginsScreen }),
+      },
       { path: '*', element: <NotFoundScreen /> },
     ],
   },

@@ -1,6 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Assignment, Keyspace, PollResponse } from '@forest/protocol';
-import { CoordinationStore, rangePages, StoreClosedError, Watch, WatchEvent } from '@forest/store';
+import { Assignment, AssignmentState, Keyspace, PollResponse } from '@forest/protocol';
+import {
+  CoordinationStore,
+  rangeAll,
+  rangePages,
+  StoreClosedError,
+  Watch,
+  WatchEvent,
+} from '@forest/store';
 import { InjectStore } from '../store/store.tokens';
 import { WorkerRegistry } from './worker-registry.service';
 
@@ -109,6 +116,21 @@ export class AssignmentInbox implements OnApplicationBootstrap, OnModuleDestroy 
   holds(group: string, workerId: string, executionId: string): boolean | undefined {
     if (this.mirrorRevision === undefined) return undefined;
     return this.inboxes.get(Keyspace.workerAssignments(group, workerId))?.has(executionId) ?? false;
+  }
+
+  /**
+   * How many executions the worker holds, by state: from the mirror, or from the store
+   * while the mirror is not in sync.
+   */
+  async load(group: string, workerId: string): Promise<Record<AssignmentState, number>> {
+    const prefix = Keyspace.workerAssignments(group, workerId);
+    const held =
+      this.mirrorRevision !== undefined
+        ? [...(this.inboxes.get(prefix)?.values() ?? [])].map((entry) => entry.value)
+        : (await rangeAll(this.store, prefix)).map((kv) => JSON.parse(kv.value) as Assignment);
+    const load = { assigned: 0, running: 0 };
+    for (const assignment of held) load[assignment.state] += 1;
+    return load;
   }
 
   private fromMirror(prefix: string) {

@@ -129,6 +129,18 @@ export class WorkerRegistry {
     await this.store.revokeLease(worker.lease);
   }
 
+  /**
+   * When the worker's lease was last refreshed, to the second: etcd keeps no time of the
+   * last keep-alive, only the seconds left, and a refresh restores the full TTL. Undefined
+   * once the lease is gone.
+   */
+  async lastHeartbeatAt(worker: WorkerRecord, nowMs = Date.now()): Promise<string | undefined> {
+    const secondsLeft = await this.store.leaseTimeToLive(worker.lease);
+    if (secondsLeft < 0) return undefined;
+    const sinceRefreshS = Math.max(0, this.config.workerTtlS - secondsLeft);
+    return new Date(nowMs - sinceRefreshS * 1000).toISOString();
+  }
+
   async list(group?: string): Promise<WorkerRecord[]> {
     const prefix = group ? Keyspace.groupWorkers(group) : Keyspace.workers;
     return (await rangeAll(this.store, prefix)).map((kv) => JSON.parse(kv.value) as WorkerRecord);

@@ -74,7 +74,11 @@ const SESSION_FORBIDDEN = {
 };
 
 /** What the API shows of a worker: never its lease nor the hash of its session secret. */
-function toWorkerDto(record: WorkerRecord): WorkerDto {
+function toWorkerDto(
+  record: WorkerRecord,
+  load: WorkerDto['load'],
+  lastHeartbeatAt: string | undefined,
+): WorkerDto {
   return {
     id: record.id,
     group: record.group,
@@ -86,6 +90,8 @@ function toWorkerDto(record: WorkerRecord): WorkerDto {
     registeredAt: record.registeredAt,
     node: record.node,
     ...(record.leavingAt ? { leavingAt: record.leavingAt } : {}),
+    load,
+    ...(lastHeartbeatAt ? { lastHeartbeatAt } : {}),
   };
 }
 
@@ -157,10 +163,21 @@ export class WorkersController {
     if (query.group !== undefined && !mayAccessGroup(principal, query.group)) {
       return { items: [] };
     }
-    const workers = (await this.registry.list(query.group))
-      .filter((worker) => mayAccessGroup(principal, worker.group))
-      .map(toWorkerDto);
-    return pageOf(sortedByKey(workers, workerSortKey), workerSortKey, query, 'workers');
+    const workers = (await this.registry.list(query.group)).filter((worker) =>
+      mayAccessGroup(principal, worker.group),
+    );
+    const page = pageOf(sortedByKey(workers, workerSortKey), workerSortKey, query, 'workers');
+    // Load and last heartbeat only for the page shown: one lease read per worker.
+    const items = await Promise.all(
+      page.items.map(async (worker) => {
+        const [load, lastHeartbeatAt] = await Promise.all([
+          this.inbox.load(worker.group, worker.id),
+          this.registry.lastHeartbeatAt(worker),
+        ]);
+        return toWorkerDto(worker, load, lastHeartbeatAt);
+      }),
+    );
+    return { ...page, items };
   }
 
   @Post(':group/:workerId/heartbeat')
@@ -326,6 +343,6 @@ export class WorkersController {
 }
 
 /** Workers sort by group, then id (their key order). */
-function workerSortKey(worker: WorkerDto): string {
+function workerSortKey(worker: Pick<WorkerRecord, 'group' | 'id'>): string {
   return `${worker.group}/${worker.id}`;
 }

@@ -1,14 +1,13 @@
 import {
   Assignment,
   ExecutionRecord,
-  executionKeyOf,
   PollResponse,
   RegisterWorkerResponse,
 } from '@forest/protocol';
 import { CoordinationStore, rangeAll } from '@forest/store';
 import { COORDINATION_STORE } from '../../src/store/store.tokens';
 import { startTestApp, TestApp } from '../support/app-harness';
-import { sleep } from '../support/wait';
+import { sleep, waitFor } from '../support/wait';
 
 /**
  * The worker protocol over HTTP, driven by hand (no SDK) against one embedded node, which
@@ -86,8 +85,22 @@ describe('worker protocol', () => {
     return call('POST', `/api/workers/${g}/${workerId}/executions/${executionId}/report`, body);
   }
 
+  /** Through the API: a final execution may have moved from the store to the history. */
   async function execution(id: string): Promise<ExecutionRecord> {
-    return JSON.parse((await store.get(executionKeyOf(id)!))!.value) as ExecutionRecord;
+    const response = await call('GET', `/api/executions/${encodeURIComponent(id)}`);
+    expect(response.statusCode).toBe(200);
+    return response.json<ExecutionRecord>();
+  }
+
+  async function listedWorker(g: string, workerId: string) {
+    const page = (await call('GET', `/api/workers?group=${g}`)).json<{
+      items: {
+        id: string;
+        load: { assigned: number; running: number };
+        lastHeartbeatAt?: string;
+      }[];
+    }>();
+    return page.items.find((worker) => worker.id === workerId);
   }
 
   async function pause(id: string) {
@@ -151,6 +164,12 @@ describe('worker protocol', () => {
     });
 
     expect((await report(g, worker.workerId, id, { status: 'running' })).statusCode).toBe(200);
+    // The workers list shows what it holds (the node's inbox mirror follows by a watch hop).
+    const shown = await waitFor(
+      () => listedWorker(g, worker.workerId),
+      (listed) => listed?.load.running === 1,
+    );
+    expect(shown?.load).toEqual({ assigned: assignments.length - 1, running: 1 });
     await sleep(50);
     const done = await report(g, worker.workerId, id, { status: 'succeeded', output: 'all good' });
     expect(done.statusCode).toBe(200);
@@ -248,8 +267,13 @@ describe('worker protocol', () => {
 
     const b = await register(g, { capacity: 5 });
     expect((await call('DELETE', `/api/workers/${g}/${a.workerId}`)).statusCode).toBe(204);
-    const moved = await poll(g, b.workerId, 'waitMs=3000');
-    expect(moved.assignments.map((x) => x.executionId)).toContain(unstarted.executionId);
+    // Moves land one txn each: a poll may answer with the first before the others arrive.
+    const moved = await waitFor(
+      async () => (await poll(g, b.workerId)).assignments.map((x) => x.executionId),
+      (ids) => ids.includes(unstarted.executionId),
+      5000,
+    );
+    expect(moved).toContain(unstarted.executionId);
 
     const lost = await execution(running.executionId);
     expect(lost.status).toBe('lost');
@@ -342,5 +366,10 @@ describe('worker protocol', () => {
     const list = (await call('GET', `/api/workers?group=${g}`)).json<{ items: { id: string }[] }>()
       .items;
     expect(list.map((w) => w.id)).toEqual([b.workerId]);
+    // Its last heartbeat is a moment ago (to the second: derived from the lease's TTL).
+    const shown = await listedWorker(g, b.workerId);
+    const sinceHeartbeatMs = Date.now() - Date.parse(shown!.lastHeartbeatAt!);
+    expect(sinceHeartbeatMs).toBeGreaterThanOrEqual(0);
+    expect(sinceHeartbeatMs).toBeLessThan(2500);
   });
 });

@@ -2223,13 +2223,23 @@ export interface components {
              *     }
              */
             labels: Record<string, never>;
+            /** @description When its lease was last refreshed (a heartbeat), to the second: derived from the lease’s time to live. Absent when the lease just expired */
+            lastHeartbeatAt?: string;
             /** @description Set when it asked to leave */
             leavingAt?: string;
+            /** @description What it holds now; running out of `capacity` slots */
+            load: components["schemas"]["WorkerLoadDto"];
             /** @description The node it registered through */
             node: string;
             pid: number;
             registeredAt: string;
             targets: string[];
+        };
+        WorkerLoadDto: {
+            /** @description Executions in its inbox not yet reported running */
+            assigned: number;
+            /** @description Executions it reported running and has not finished */
+            running: number;
         };
         WorkerLogLineDto: {
             /**

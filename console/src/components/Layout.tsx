@@ -6,9 +6,14 @@ import { ConnectionBanner } from './Banner';
 
 /** The screens in the navigation, in order. */
 export const NAV: { to: string; label: string }[] = [
+  { to: '/', label: 'Overview' },
   { to: '/jobs', label: 'Jobs' },
+  { to: '/executions', label: 'Executions' },
   { to: '/groups', label: 'Groups' },
   { to: '/plan', label: 'Plan' },
+  { to: '/cluster', label: 'Cluster' },
+  { to: '/alerts', label: 'Alerts' },
+  { to: '/plugins', label: 'Plugins' },
 ];
 
 /** The frame of every screen: header with navigation and the signed-in identity, banners. */

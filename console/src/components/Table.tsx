@@ -20,6 +20,7 @@ export function Table<T>({
   empty = 'Nothing here yet.',
   loading = false,
   testId,
+  rowProps,
 }: {
   caption: string;
   columns: Column<T>[];
@@ -28,6 +29,8 @@ export function Table<T>({
   empty?: ReactNode;
   loading?: boolean;
   testId?: string;
+  /** Extra attributes per row (`data-testid`, `data-status`) for tests and styling. */
+  rowProps?: (row: T) => Record<`data-${string}`, string | undefined>;
 }) {
   return (
     <div className="table-wrap">
@@ -45,7 +48,7 @@ export function Table<T>({
         <tbody>
           {rows && rows.length > 0 ? (
             rows.map((row) => (
-              <tr key={rowKey(row)} data-key={rowKey(row)}>
+              <tr key={rowKey(row)} data-key={rowKey(row)} {...rowProps?.(row)}>
                 {columns.map((column) => (
                   <td key={column.header} data-label={column.header} className={column.className}>
                     <div className="cell">{column.render(row)}</div>

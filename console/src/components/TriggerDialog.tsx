@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { api, call } from '../api/client';
 import type { Execution, Job } from '../api/client';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -94,7 +95,11 @@ export function TriggerDialog({
   );
 }
 
-/** The execution a trigger created, for the "triggered" notice (GET /api/executions/{id}). */
+/** The execution a trigger created, for the "triggered" notice: a link to its detail screen. */
 export function ExecutionLink({ execution }: { execution: Execution }) {
-  return <code>{execution.id}</code>;
+  return (
+    <Link to={`/executions/${encodeURIComponent(execution.id)}`} className="mono">
+      {execution.id}
+    </Link>
+  );
 }

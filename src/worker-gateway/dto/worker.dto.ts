@@ -196,6 +196,13 @@ export class HeartbeatResponseDto {
   abort: AbortNoticeDto[];
 }
 
+export class WorkerLoadDto {
+  @ApiProperty({ description: 'Executions in its inbox not yet reported running' })
+  assigned: number;
+  @ApiProperty({ description: 'Executions it reported running and has not finished' })
+  running: number;
+}
+
 export class WorkerDto {
   @ApiProperty() id: string;
   @ApiProperty() group: string;
@@ -207,6 +214,17 @@ export class WorkerDto {
   @ApiProperty() registeredAt: string;
   @ApiProperty({ description: 'The node it registered through' }) node: string;
   @ApiPropertyOptional({ description: 'Set when it asked to leave' }) leavingAt?: string;
+  @ApiProperty({
+    type: WorkerLoadDto,
+    description: 'What it holds now; running out of `capacity` slots',
+  })
+  load: WorkerLoadDto;
+  @ApiPropertyOptional({
+    description:
+      'When its lease was last refreshed (a heartbeat), to the second: derived from the ' +
+      'lease\u2019s time to live. Absent when the lease just expired',
+  })
+  lastHeartbeatAt?: string;
 }
 
 export class ListWorkersQueryDto extends PageQueryDto {

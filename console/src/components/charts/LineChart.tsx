@@ -1,0 +1,142 @@
+import { anchor, clockLabel, Legend, niceTicks, timeTicks, useWidth } from './scale';
+import type { Series } from './scale';
+
+export interface Point {
+  /** Epoch ms. */
+  at: number;
+  /** Missing: no value here (the line breaks). */
+  values: Record<string, number | undefined>;
+}
+
+const HEIGHT = 200;
+const PAD = { top: 12, right: 12, bottom: 28, left: 56 };
+
+/**
+ * Lines over time, hand-drawn SVG: one line per series (class `line-<key>`), broken where a
+ * point has no value, a dot on each point, y axis with round ticks formatted by `format`.
+ */
+export function LineChart({
+  points,
+  series,
+  from,
+  to,
+  title,
+  yLabel,
+  format,
+  testId,
+}: {
+  points: Point[];
+  series: Series[];
+  from: number;
+  to: number;
+  title: string;
+  yLabel: string;
+  format: (value: number) => string;
+  testId?: string;
+}) {
+  const [ref, width] = useWidth<HTMLElement>();
+  const plotW = Math.max(60, width - PAD.left - PAD.right);
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const span = Math.max(1, to - from);
+  const x = (t: number) => PAD.left + ((t - from) / span) * plotW;
+  const all = points.flatMap((p) => series.map((s) => p.values[s.key] ?? 0));
+  const ticks = niceTicks(Math.max(1, ...all));
+  const top = ticks[ticks.length - 1];
+  const y = (v: number) => PAD.top + plotH - (v / top) * plotH;
+  const xTicks = timeTicks(from, to, Math.max(2, Math.floor(plotW / 70)));
+  const has = points.some((p) => series.some((s) => p.values[s.key] !== undefined));
+  const summary = series
+    .map((s) => {
+      const values = points.map((p) => p.values[s.key]).filter((v) => v !== undefined);
+      return values.length ? `${s.label} up to ${format(Math.max(...values))}` : '';
+    })
+    .filter(Boolean)
+    .join(', ');
+  return (
+    <figure className="card chart" ref={ref} data-testid={testId}>
+      <figcaption className="chart-title">{title}</figcaption>
+      <svg
+        width={width}
+        height={HEIGHT}
+        role="img"
+        aria-label={`${title}${summary ? `: ${summary}` : ': no data'}`}
+      >
+        {ticks.map((v) => (
+          <g key={v} className="chart-grid">
+            <line x1={PAD.left} x2={PAD.left + plotW} y1={y(v)} y2={y(v)} />
+            <text x={PAD.left - 6} y={y(v) + 4} textAnchor="end">
+              {format(v)}
+            </text>
+          </g>
+        ))}
+        <text
+          className="chart-axis-label"
+          transform={`translate(12 ${PAD.top + plotH / 2}) rotate(-90)`}
+          textAnchor="middle"
+        >
+          {yLabel}
+        </text>
+        {xTicks.map((t) => (
+          <g key={t} className="chart-grid">
+            <line x1={x(t)} x2={x(t)} y1={PAD.top + plotH} y2={PAD.top + plotH + 4} />
+            <text x={x(t)} y={HEIGHT - 8} textAnchor={anchor(x(t), PAD.left, PAD.left + plotW)}>
+              {clockLabel(t, span > 86_400_000)}
+            </text>
+          </g>
+        ))}
+        {series.map((s) => {
+          // One path, with a move (M) after every gap.
+          let d = '';
+          let pen = false;
+          for (const p of points) {
+            const v = p.values[s.key];
+            if (v === undefined) {
+              pen = false;
+              continue;
+            }
+            d += `${pen ? 'L' : 'M'}${x(p.at).toFixed(1)} ${y(v).toFixed(1)}`;
+            pen = true;
+          }
+          return (
+            <g key={s.key} className={`line line-${s.key}`}>
+              <path d={d} fill="none" />
+              {points.map((p) => {
+                const v = p.values[s.key];
+                return v === undefined ? null : (
+                  <circle key={p.at} cx={x(p.at)} cy={y(v)} r={2.5}>
+                    <title>{`${clockLabel(p.at)}: ${s.label} ${format(v)}`}</title>
+                  </circle>
+                );
+              })}
+            </g>
+          );
+        })}
+        <line
+          className="chart-axis"
+          x1={PAD.left}
+          x2={PAD.left + plotW}
+          y1={PAD.top + plotH}
+          y2={PAD.top + plotH}
+        />
+        <line
+          className="chart-axis"
+          x1={PAD.left}
+          x2={PAD.left}
+          y1={PAD.top}
+          y2={PAD.top + plotH}
+        />
+        {!has && (
+          <text
+            x={PAD.left + plotW / 2}
+            y={PAD.top + plotH / 2}
+            textAnchor="middle"
+            className="chart-empty"
+          >
+            no executions ran in this window
+          </text>
+        )}
+      </svg>
+      <Legend series={series} line />
+    </figure>
+  );
+}

@@ -1,0 +1,73 @@
+import { useLayoutEffect, useRef, useState } from 'react';
+import type { RefObject } from 'react';
+
+/** About `count` round tick values from 0 to at least `max` (1, 2, 5 × 10^n steps). */
+export function niceTicks(max: number, count = 4): number[] {
+  if (!(max > 0)) return [0, 1];
+  const raw = max / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let v = 0; v < max + step / 2; v += step) ticks.push(Number(v.toPrecision(12)));
+  if (ticks[ticks.length - 1] < max) ticks.push(ticks[ticks.length - 1] + step);
+  return ticks;
+}
+
+/** `02:15` in the browser's zone (with the day for windows over a day). */
+export function clockLabel(ms: number, withDay = false): string {
+  const d = new Date(ms);
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return withDay ? `${d.getMonth() + 1}/${d.getDate()} ${hm}` : hm;
+}
+
+/** Text anchor for an x-axis label at `x`: kept inside the plot near its edges. */
+export function anchor(x: number, left: number, right: number): 'start' | 'middle' | 'end' {
+  return x > right - 18 ? 'end' : x < left + 18 ? 'start' : 'middle';
+}
+
+/** Time ticks between `from` and `to`, on round minutes, at most `max` of them. */
+export function timeTicks(from: number, to: number, max: number): number[] {
+  const span = to - from;
+  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720].map((m) => m * 60_000);
+  const step = steps.find((s) => span / s <= max) ?? steps[steps.length - 1];
+  const ticks: number[] = [];
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push(t);
+  return ticks;
+}
+
+/** The width of an element, followed as it resizes. */
+export function useWidth<T extends HTMLElement>(initial = 640): [RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState(initial);
+  useLayoutEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    setWidth(element.clientWidth);
+    const observer = new ResizeObserver(([entry]) => setWidth(Math.round(entry.contentRect.width)));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
+}
+
+export interface Series {
+  key: string;
+  label: string;
+}
+
+/** The legend under a chart: a swatch (class `swatch-<key>`) and a label per series. */
+export function Legend({ series, line = false }: { series: Series[]; line?: boolean }) {
+  return (
+    <ul className="legend">
+      {series.map((s) => (
+        <li key={s.key}>
+          <span
+            className={`swatch swatch-${s.key}${line ? ' swatch-line' : ''}`}
+            aria-hidden="true"
+          />
+          {s.label}
+        </li>
+      ))}
+    </ul>
+  );
+}
