@@ -12,18 +12,20 @@ import {
   workerRecord,
 } from '../../test/support/dispatch-rig';
 import { DispatchState, GoneWorker, PendingItem } from './dispatch-state';
+import { AssignmentMirror } from '../assignments/assignment-mirror';
 
 describe('DispatchState', () => {
   let store: EmbeddedStore;
   let close: () => Promise<void>;
   let leadership: FakeLeadership;
   let state: DispatchState;
+  let mirror: AssignmentMirror;
   let warn: jest.SpyInstance;
 
   beforeEach(async () => {
-    ({ store, close } = await openStore());
+    ({ store, close, mirror } = await openStore());
     leadership = new FakeLeadership(store);
-    state = new DispatchState(store, leadership.asService());
+    state = new DispatchState(store, leadership.asService(), mirror);
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
   });

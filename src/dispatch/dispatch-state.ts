@@ -1,21 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
   Assignment,
-  decodeAssignment,
   decodePendingEntry,
   decodeWorker,
   Keyspace,
-  parseAssignmentKey,
   parsePendingKey,
   parseWorkerKey,
   PendingEntry,
   WorkerRecord,
 } from '@forest/protocol';
 import { CoordinationStore, KeyValue, rangeAll, Watch, WatchEvent } from '@forest/store';
+import { AssignmentChange, AssignmentMirror } from '../assignments/assignment-mirror';
 import { LeadershipService } from '../election/leadership.service';
 import { ThrottledWarnings } from '../plugins/plugin-call';
 import { InjectStore } from '../store/store.tokens';
-import { Listeners } from './listeners';
+import { Listeners } from '../common/listeners';
 import { SlotState, WorkerPool } from './worker-pool';
 
 /** How long a failed load waits before it is tried again. */
@@ -51,9 +50,12 @@ export interface GoneWorker {
 /**
  * The leader's watched view of dispatch: live workers and their inboxes (the WorkerPool,
  * from `workers/` and `assignments/`) and the executions waiting per group (`pending/`).
- * `start()` loads the three prefixes and watches them from the load revision; each start
- * or stop begins a new generation, and events of an older one are ignored. A watch that
- * ends reloads. A malformed key or an undecodable value is logged (throttled) and skipped.
+ * `start()` loads `workers/` and `pending/` and watches them from the load revision; the
+ * inboxes come from the node's AssignmentMirror (its current entries, then its changes),
+ * which every node keeps for the workers' long polls, so the leader does not watch and
+ * decode `assignments/` a second time. Each start or stop begins a new generation, and
+ * events of an older one are ignored. A watch that ends, or the mirror losing its sync,
+ * reloads. A malformed key or an undecodable value is logged (throttled) and skipped.
  *
  * It only keeps state and says what changed; the drain, the recovery and the sweeps
  * subscribe through the `on*` methods (each returns its unsubscribe function).
@@ -69,6 +71,8 @@ export class DispatchState {
   private watches: Watch[] = [];
   private currentGeneration = 0;
   private loaded = false;
+  /** Mirrored assignment changes are applied (from a start's snapshot until a reset). */
+  private followingAssignments = false;
   private retryTimer?: NodeJS.Timeout;
 
   private readonly failed = (message: string) => this.logger.error(message);
@@ -91,7 +95,18 @@ export class DispatchState {
   constructor(
     @InjectStore() private readonly store: CoordinationStore,
     private readonly leadership: LeadershipService,
-  ) {}
+    private readonly assignments: AssignmentMirror,
+  ) {
+    assignments.onChange((changes) => {
+      if (!this.followingAssignments) return;
+      for (const change of changes) this.applyAssignment(change);
+    });
+    assignments.onSyncLost(() => {
+      if (!this.followingAssignments) return;
+      this.logger.warn('the assignment mirror lost its watch; reloading');
+      this.reload();
+    });
+  }
 
   /** Changes on every start and stop: work begun under an older generation is stale. */
   get generation(): number {
@@ -177,20 +192,24 @@ export class DispatchState {
   async start(): Promise<void> {
     const generation = ++this.currentGeneration;
     await this.cancelWatches();
+    // Until this start's snapshot of the mirror: it will hold every change until then.
+    this.followingAssignments = false;
     // A reload (after a watch ended) starts from nothing: what was deleted while no watch
     // ran must not linger (a gone worker would be offered work nobody picks up).
     if (this.loaded) this.reset();
     try {
       // Workers first: assignments of workers not yet loaded would look orphaned.
       const workers = await this.load(Keyspace.workers, (kv) => this.applyWorkerPut(kv));
-      const assignments = await this.load(Keyspace.assignments, (kv) =>
-        this.applyAssignmentPut(kv),
-      );
+      await this.assignments.synced();
+      if (generation !== this.currentGeneration) return;
+      if (this.assignments.revision === undefined) throw new Error('assignment mirror not in sync');
+      // The mirror's entries now, then each change after them (no await in between).
+      for (const entry of this.assignments.entries()) this.applyAssignment(entry);
+      this.followingAssignments = true;
       const pending = await this.load(Keyspace.pending, (kv) => this.applyPendingPut(kv));
       if (generation !== this.currentGeneration) return;
       const watches = await Promise.all([
         this.watch(Keyspace.workers, workers, generation, (e) => this.onWorkerEvent(e)),
-        this.watch(Keyspace.assignments, assignments, generation, (e) => this.onAssignmentEvent(e)),
         this.watch(Keyspace.pending, pending, generation, (e) => this.onPendingEvent(e)),
       ]);
       if (generation !== this.currentGeneration) {
@@ -231,6 +250,7 @@ export class DispatchState {
 
   private reset(): void {
     this.loaded = false;
+    this.followingAssignments = false;
     this.pool.clear();
     this.pending.clear();
     this.leaving.clear();
@@ -304,24 +324,15 @@ export class DispatchState {
     return record;
   }
 
-  private onAssignmentEvent(event: WatchEvent): void {
-    if (event.type === 'put') return this.applyAssignmentPut(event.kv);
-    const parts = parseAssignmentKey(event.kv.key);
-    if (!parts) return this.skip(Keyspace.assignments, event.kv.key, 'malformed key');
-    const { group, workerId, executionId } = parts;
+  private applyAssignment({ group, workerId, executionId, held }: AssignmentChange): void {
+    if (held) {
+      this.pool.setSlot(group, workerId, executionId, held.value.state);
+      this.assignmentListeners.emit(group, workerId, executionId, held.value);
+      return;
+    }
     this.pool.deleteSlot(group, workerId, executionId);
     this.assignmentListeners.emit(group, workerId, executionId, undefined);
     this.slotFreedListeners.emit(group, workerId, executionId);
-  }
-
-  private applyAssignmentPut(kv: KeyValue): void {
-    const parts = parseAssignmentKey(kv.key);
-    if (!parts) return this.skip(Keyspace.assignments, kv.key, 'malformed key');
-    const assignment = this.decode(Keyspace.assignments, kv, decodeAssignment);
-    if (!assignment) return;
-    const { group, workerId, executionId } = parts;
-    this.pool.setSlot(group, workerId, executionId, assignment.state);
-    this.assignmentListeners.emit(group, workerId, executionId, assignment);
   }
 
   private onPendingEvent(event: WatchEvent): void {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AssignmentMirrorModule } from '../assignments/assignment-mirror.module';
 import { ElectionModule } from '../election/election.module';
 import { FIRE_PLACEMENT } from './fire-placement';
 import { DispatchEventBus } from './dispatch.events';
@@ -12,7 +13,7 @@ import { WorkerRecovery } from './worker-recovery';
 
 /** Assigns executions to workers on the leader. */
 @Module({
-  imports: [ElectionModule],
+  imports: [ElectionModule, AssignmentMirrorModule],
   providers: [
     DispatchEventBus,
     DispatchState,

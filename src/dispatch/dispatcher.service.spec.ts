@@ -17,6 +17,7 @@ import { DispatchState } from './dispatch-state';
 import { Dispatcher } from './dispatcher.service';
 import { FiringJob } from './fire-placement';
 import { PendingDrain } from './pending-drain';
+import { AssignmentMirror } from '../assignments/assignment-mirror';
 
 const job: FiringJob = {
   jobId: 'job',
@@ -35,14 +36,15 @@ describe('Dispatcher', () => {
   let close: () => Promise<void>;
   let leadership: FakeLeadership;
   let state: DispatchState;
+  let mirror: AssignmentMirror;
   let bus: DispatchEventBus;
   let select: jest.Mock<DispatchDecision, [DispatchContext]>;
   let dispatcher: Dispatcher;
 
   beforeEach(async () => {
-    ({ store, close } = await openStore());
+    ({ store, close, mirror } = await openStore());
     leadership = new FakeLeadership(store);
-    state = new DispatchState(store, leadership.asService());
+    state = new DispatchState(store, leadership.asService(), mirror);
     bus = new DispatchEventBus();
     select = jest.fn((context: DispatchContext) => assignTo(context.workers[0]));
     const strategies = strategiesOf((context) => select(context));

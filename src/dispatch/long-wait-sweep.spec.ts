@@ -12,6 +12,7 @@ import {
 import { DispatchEvent, DispatchEventBus } from './dispatch.events';
 import { DispatchState } from './dispatch-state';
 import { LongWaitSweep } from './long-wait-sweep';
+import { AssignmentMirror } from '../assignments/assignment-mirror';
 
 const THRESHOLD_MS = 1000;
 
@@ -19,12 +20,13 @@ describe('LongWaitSweep', () => {
   let store: EmbeddedStore;
   let close: () => Promise<void>;
   let state: DispatchState;
+  let mirror: AssignmentMirror;
   let sweep: LongWaitSweep;
   let events: DispatchEvent[];
 
   beforeEach(async () => {
-    ({ store, close } = await openStore());
-    state = new DispatchState(store, new FakeLeadership(store).asService());
+    ({ store, close, mirror } = await openStore());
+    state = new DispatchState(store, new FakeLeadership(store).asService(), mirror);
     const bus = new DispatchEventBus();
     events = [];
     bus.events$.subscribe((event) => events.push(event));

@@ -26,6 +26,7 @@ import {
 } from '../../test/support/dispatch-rig';
 import { DispatchState } from './dispatch-state';
 import { DECLINED_BACKOFF_MS, PendingDrain } from './pending-drain';
+import { AssignmentMirror } from '../assignments/assignment-mirror';
 
 /** The first offered worker with a free slot, or none. */
 const firstFree = (context: DispatchContext): DispatchDecision => {
@@ -38,6 +39,7 @@ describe('PendingDrain', () => {
   let close: () => Promise<void>;
   let leadership: FakeLeadership;
   let state: DispatchState;
+  let mirror: AssignmentMirror;
   let select: jest.Mock<DispatchDecision, [DispatchContext]>;
   let drain: PendingDrain;
 
@@ -45,9 +47,9 @@ describe('PendingDrain', () => {
   const pendingKeys = () => keysUnder(store, Keyspace.pending);
 
   beforeEach(async () => {
-    ({ store, close } = await openStore());
+    ({ store, close, mirror } = await openStore());
     leadership = new FakeLeadership(store);
-    state = new DispatchState(store, leadership.asService());
+    state = new DispatchState(store, leadership.asService(), mirror);
     select = jest.fn(firstFree);
     drain = new PendingDrain(
       state,

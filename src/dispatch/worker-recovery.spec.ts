@@ -19,20 +19,22 @@ import {
 import { DispatchEvent, DispatchEventBus } from './dispatch.events';
 import { DispatchState } from './dispatch-state';
 import { RECOVERY_RETRY_MS, WorkerRecovery } from './worker-recovery';
+import { AssignmentMirror } from '../assignments/assignment-mirror';
 
 describe('WorkerRecovery', () => {
   let store: EmbeddedStore;
   let close: () => Promise<void>;
   let leadership: FakeLeadership;
   let state: DispatchState;
+  let mirror: AssignmentMirror;
   let recovery: WorkerRecovery;
   let events: DispatchEvent[];
   let warn: jest.SpyInstance;
 
   beforeEach(async () => {
-    ({ store, close } = await openStore());
+    ({ store, close, mirror } = await openStore());
     leadership = new FakeLeadership(store);
-    state = new DispatchState(store, leadership.asService());
+    state = new DispatchState(store, leadership.asService(), mirror);
     const bus = new DispatchEventBus();
     events = [];
     bus.events$.subscribe((event) => events.push(event));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Assignment, Keyspace } from '@forest/protocol';
 import { CoordinationStore, EmbeddedStore, RangeOptions, RangeResult } from '@forest/store';
+import { AssignmentMirror } from '../assignments/assignment-mirror';
 import { AssignmentInbox } from './assignment-inbox.service';
 import { WorkerRegistry } from './worker-registry.service';
 
@@ -52,6 +53,7 @@ describe('AssignmentInbox', () => {
   let dataDir: string;
   let store: EmbeddedStore;
   let inbox: AssignmentInbox | undefined;
+  let mirror: AssignmentMirror | undefined;
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'forest-inbox-'));
@@ -59,15 +61,16 @@ describe('AssignmentInbox', () => {
   });
 
   afterEach(async () => {
-    await inbox?.onModuleDestroy();
+    inbox?.onModuleDestroy();
+    await mirror?.onModuleDestroy();
     inbox = undefined;
+    mirror = undefined;
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function start(over: CoordinationStore = store): Promise<AssignmentInbox> {
-    inbox = new AssignmentInbox(over, liveWorkers);
-    await inbox.onApplicationBootstrap();
+    ({ inbox, mirror } = await startInbox(over));
     return inbox;
   }
 
@@ -152,3 +155,14 @@ describe('AssignmentInbox', () => {
     expect(ids((await poll(0)).assignments).sort((a, b) => a - b)).toEqual(expected);
   });
 });
+
+/** An inbox over `store` with its own mirror of `assignments/`, loaded and watching. */
+async function startInbox(
+  store: CoordinationStore,
+): Promise<{ inbox: AssignmentInbox; mirror: AssignmentMirror }> {
+  const mirror = new AssignmentMirror(store);
+  await mirror.onApplicationBootstrap();
+  const inbox = new AssignmentInbox(store, liveWorkers, mirror);
+  inbox.onModuleInit();
+  return { inbox, mirror };
+}

@@ -1,17 +1,13 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Assignment, AssignmentState, Keyspace, PollResponse } from '@forest/protocol';
+import { CoordinationStore, rangeAll } from '@forest/store';
 import {
-  CoordinationStore,
-  rangeAll,
-  rangePages,
-  StoreClosedError,
-  Watch,
-  WatchEvent,
-} from '@forest/store';
+  AssignmentChange,
+  AssignmentMirror,
+  HeldAssignment,
+} from '../assignments/assignment-mirror';
 import { InjectStore } from '../store/store.tokens';
 import { WorkerRegistry } from './worker-registry.service';
-
-const RESTART_WATCH_MS = 1000;
 
 export interface PollRequest {
   group: string;
@@ -24,26 +20,14 @@ export interface PollRequest {
   signal?: AbortSignal;
 }
 
-interface Held {
-  value: Assignment;
-  modRevision: number;
-}
-
-/** A page of the initial load: the keys up to `lastKey` were read at `revision`. */
-interface LoadedPage {
-  lastKey: string | undefined;
-  revision: number;
-}
-
 /**
  * Long-polling for assignments on any node.
  *
- * Every node mirrors `assignments/` in memory: loaded page by page, then kept by one watch
- * from the load's revision. A poll is answered from the mirror, so its cost is the
- * worker's new assignments, not a read of its whole inbox (at thousands of fires per
+ * Polls are answered from the node's AssignmentMirror of `assignments/`, so a poll's cost is
+ * the worker's new assignments, not a read of its whole inbox (at thousands of fires per
  * second a worker holds thousands of assignments: the fire lookahead writes them up to a
- * second before they are due, and the SDK keeps them until then). A watch event wakes the
- * polls of the worker it is for, so a poll answers within a watch hop of the dispatch.
+ * second before they are due, and the SDK keeps them until then). A mirrored change wakes
+ * the polls of the worker it is for, so a poll answers within a watch hop of the dispatch.
  * While the mirror is not in sync (loading, or its watch restarting) polls read the store.
  *
  * Delivery is at least once: a poll returns assignments newer than `after` at once; one
@@ -51,36 +35,31 @@ interface LoadedPage {
  * running, so one lost response costs a wait, never the execution.
  */
 @Injectable()
-export class AssignmentInbox implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(AssignmentInbox.name);
+export class AssignmentInbox implements OnModuleInit, OnModuleDestroy {
   private readonly waiters = new Map<string, Set<() => void>>();
-  /** Inbox prefix (`assignments/{group}/{worker}/`) -> execution id -> assignment. */
-  private readonly inboxes = new Map<string, Map<string, Held>>();
-  /** The initial load's pages, to tell which replayed watch events it already holds. */
-  private loaded: LoadedPage[] = [];
-  private loadedRevision = 0;
-  /** The revision the mirror reflects; undefined while it is not in sync. */
-  private mirrorRevision: number | undefined;
-  private generation = 0;
-  private watch?: Watch;
+  private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
-  private restartTimer?: NodeJS.Timeout;
 
   constructor(
     @InjectStore() private readonly store: CoordinationStore,
     private readonly workers: WorkerRegistry,
+    private readonly mirror: AssignmentMirror,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.sync();
+  onModuleInit(): void {
+    this.unsubscribe.push(
+      this.mirror.onChange((changes) => this.wakePollsOf(changes)),
+      // Polls waiting now would miss what lands while it reloads: let them re-read.
+      this.mirror.onSyncLost(() => this.wakeAll()),
+      // Polls that read the store meanwhile go back to the mirror.
+      this.mirror.onSynced(() => this.wakeAll()),
+    );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): void {
     this.stopped = true;
-    this.generation++;
-    clearTimeout(this.restartTimer);
-    for (const wakers of this.waiters.values()) for (const wake of wakers) wake();
-    await this.watch?.cancel();
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+    this.wakeAll();
   }
 
   async poll(request: PollRequest): Promise<PollResponse> {
@@ -93,7 +72,9 @@ export class AssignmentInbox implements OnApplicationBootstrap, OnModuleDestroy 
       const woken = this.listen(prefix, deadline, request.signal);
       try {
         const { assignments, revision } =
-          this.mirrorRevision !== undefined ? this.fromMirror(prefix) : await this.read(prefix);
+          this.mirror.revision !== undefined
+            ? this.fromMirror(request.group, request.workerId)
+            : await this.read(prefix);
         const fresh = assignments.filter((a) => a.modRevision > after);
         const timedOut = Date.now() >= deadline || this.stopped || request.signal?.aborted;
         if (fresh.length > 0 || timedOut) {
@@ -114,8 +95,8 @@ export class AssignmentInbox implements OnApplicationBootstrap, OnModuleDestroy 
    * store before acting on an absence.
    */
   holds(group: string, workerId: string, executionId: string): boolean | undefined {
-    if (this.mirrorRevision === undefined) return undefined;
-    return this.inboxes.get(Keyspace.workerAssignments(group, workerId))?.has(executionId) ?? false;
+    if (this.mirror.revision === undefined) return undefined;
+    return this.mirror.inbox(group, workerId)?.has(executionId) ?? false;
   }
 
   /**
@@ -123,22 +104,23 @@ export class AssignmentInbox implements OnApplicationBootstrap, OnModuleDestroy 
    * while the mirror is not in sync.
    */
   async load(group: string, workerId: string): Promise<Record<AssignmentState, number>> {
-    const prefix = Keyspace.workerAssignments(group, workerId);
     const held =
-      this.mirrorRevision !== undefined
-        ? [...(this.inboxes.get(prefix)?.values() ?? [])].map((entry) => entry.value)
-        : (await rangeAll(this.store, prefix)).map((kv) => JSON.parse(kv.value) as Assignment);
+      this.mirror.revision !== undefined
+        ? [...(this.mirror.inbox(group, workerId)?.values() ?? [])].map((entry) => entry.value)
+        : (await rangeAll(this.store, Keyspace.workerAssignments(group, workerId))).map(
+            (kv) => JSON.parse(kv.value) as Assignment,
+          );
     const load = { assigned: 0, running: 0 };
     for (const assignment of held) load[assignment.state] += 1;
     return load;
   }
 
-  private fromMirror(prefix: string) {
-    const assignments: Held[] = [];
-    for (const held of this.inboxes.get(prefix)?.values() ?? []) {
+  private fromMirror(group: string, workerId: string) {
+    const assignments: HeldAssignment[] = [];
+    for (const held of this.mirror.inbox(group, workerId)?.values() ?? []) {
       if (held.value.state === 'assigned') assignments.push(held);
     }
-    return { assignments, revision: this.mirrorRevision! };
+    return { assignments, revision: this.mirror.revision! };
   }
 
   private async read(prefix: string) {
@@ -167,117 +149,17 @@ export class AssignmentInbox implements OnApplicationBootstrap, OnModuleDestroy 
     return { promise, cancel };
   }
 
-  // ---- the mirror ----
-
-  /** Loads `assignments/` and watches it from the load on; polls read the store until then. */
-  private async sync(): Promise<void> {
-    if (this.stopped) return;
-    const generation = ++this.generation;
-    this.mirrorRevision = undefined;
-    const previous = this.watch;
-    this.watch = undefined;
-    await previous?.cancel().catch(() => undefined);
-    try {
-      this.inboxes.clear();
-      const pages: LoadedPage[] = [];
-      for await (const page of rangePages(this.store, Keyspace.assignments)) {
-        if (generation !== this.generation) return;
-        for (const kv of page.kvs) this.apply(kv.key, kv.value, kv.modRevision);
-        pages.push({ lastKey: page.kvs.at(-1)?.key, revision: page.revision });
-      }
-      // The last page covers every key after the previous one.
-      if (pages.length > 0) pages[pages.length - 1].lastKey = undefined;
-      this.loaded = pages;
-      this.loadedRevision = pages[0]?.revision ?? (await this.store.revision());
-      const watch = await this.store.watch(
-        Keyspace.assignments,
-        {
-          onEvents: (events) => {
-            if (generation === this.generation) this.onEvents(events);
-          },
-          onError: (error) => {
-            if (generation === this.generation) this.restart(error);
-          },
-        },
-        // From the first page's revision: later pages may already hold some of these changes.
-        { fromRevision: this.loadedRevision + 1 },
-      );
-      if (generation !== this.generation) return void watch.cancel();
-      this.watch = watch;
-      this.mirrorRevision = Math.max(
-        this.mirrorRevision ?? 0,
-        ...pages.map((page) => page.revision),
-        watch.lastRevision,
-      );
-    } catch (error) {
-      if (generation === this.generation) this.restart(error);
+  private wakePollsOf(changes: readonly AssignmentChange[]): void {
+    for (const change of changes) {
+      if (!change.held) continue;
+      const prefix = Keyspace.workerAssignments(change.group, change.workerId);
+      for (const wake of this.waiters.get(prefix) ?? []) wake();
     }
   }
 
-  private onEvents(events: WatchEvent[]): void {
-    const lastLoaded = this.loaded.at(-1);
-    for (const event of events) {
-      // Replayed changes the load already saw (its page was read at or after them) are skipped.
-      if (lastLoaded && event.revision <= this.loadedUpTo(event.kv.key)) continue;
-      if (event.type === 'put') this.apply(event.kv.key, event.kv.value, event.kv.modRevision);
-      else this.remove(event.kv.key);
-    }
-    const revision = events.at(-1)?.revision;
-    if (revision !== undefined && this.mirrorRevision !== undefined) {
-      this.mirrorRevision = Math.max(this.mirrorRevision, revision);
-    }
-    if (revision !== undefined && revision > this.maxLoadedRevision()) this.loaded = [];
-    for (const event of events) {
-      if (event.type !== 'put') continue;
-      for (const wake of this.waiters.get(inboxOf(event.kv.key)) ?? []) wake();
-    }
-  }
-
-  /** The revision the load read `key` at: pages are in key order, each up to its last key. */
-  private loadedUpTo(key: string): number {
-    let low = 0;
-    let high = this.loaded.length - 1;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      const last = this.loaded[mid].lastKey;
-      if (last !== undefined && last < key) low = mid + 1;
-      else high = mid;
-    }
-    return this.loaded[low]?.revision ?? 0;
-  }
-
-  private maxLoadedRevision(): number {
-    return this.loaded.reduce((max, page) => Math.max(max, page.revision), 0);
-  }
-
-  private apply(key: string, value: string, modRevision: number): void {
-    const prefix = inboxOf(key);
-    let inbox = this.inboxes.get(prefix);
-    if (!inbox) this.inboxes.set(prefix, (inbox = new Map<string, Held>()));
-    inbox.set(key.slice(prefix.length), { value: JSON.parse(value) as Assignment, modRevision });
-  }
-
-  private remove(key: string): void {
-    const prefix = inboxOf(key);
-    const inbox = this.inboxes.get(prefix);
-    inbox?.delete(key.slice(prefix.length));
-    if (inbox?.size === 0) this.inboxes.delete(prefix);
-  }
-
-  private restart(error: unknown): void {
-    if (this.stopped || error instanceof StoreClosedError) return;
-    this.logger.warn(`assignment watch failed (${String(error)}); reloading`);
-    this.generation++;
-    this.mirrorRevision = undefined;
-    // Polls waiting now would miss what lands meanwhile: let them re-read.
+  private wakeAll(): void {
     for (const wakers of this.waiters.values()) for (const wake of wakers) wake();
-    clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => void this.sync(), RESTART_WATCH_MS);
   }
-}
-
-function inboxOf(key: string): string {
-  return key.slice(0, key.lastIndexOf('/') + 1);
 }
 
 /**
@@ -286,7 +168,7 @@ function inboxOf(key: string): string {
  * the next poll returns the rest at once (assignments one txn wrote share a revision: a
  * cut inside such a group repeats its first part, which the SDK ignores by execution id).
  */
-function answer(due: Held[], max: number, revision: number, after: number): PollResponse {
+function answer(due: HeldAssignment[], max: number, revision: number, after: number): PollResponse {
   const sorted = [...due].sort((a, b) => a.modRevision - b.modRevision);
   if (sorted.length <= max) {
     return { assignments: sorted.map((a) => a.value), revision: Math.max(revision, after) };

@@ -11,6 +11,7 @@ import {
   scheduledExecKey,
 } from '@forest/protocol';
 import { CoordinationStore, EmbeddedStore, TxnRequest } from '@forest/store';
+import { AssignmentMirror } from '../assignments/assignment-mirror';
 import { AssignmentInbox } from './assignment-inbox.service';
 import { heldAbortNotices, InboxLookup } from './held-executions';
 import { WorkerRegistry } from './worker-registry.service';
@@ -107,6 +108,7 @@ describe('heldAbortNotices', () => {
   let counting: CoordinationStore;
   let txns: TxnRequest[];
   let inbox: AssignmentInbox | undefined;
+  let mirror: AssignmentMirror | undefined;
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'forest-held-'));
@@ -127,8 +129,10 @@ describe('heldAbortNotices', () => {
   });
 
   afterEach(async () => {
-    await inbox?.onModuleDestroy();
+    inbox?.onModuleDestroy();
+    await mirror?.onModuleDestroy();
     inbox = undefined;
+    mirror = undefined;
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -139,11 +143,10 @@ describe('heldAbortNotices', () => {
 
   it('keeps what the synced mirror holds without reading the store, thousands at a time', async () => {
     await assigned(store, 1);
-    inbox = new AssignmentInbox(store, liveWorkers);
-    await inbox.onApplicationBootstrap();
+    ({ inbox, mirror } = await startInbox(store));
     const held = Array.from({ length: 5000 }, (_, i) => idOf(i + 1));
-    const mirror = new Set(held);
-    expect(await check(held, (id) => mirror.has(id))).toEqual([]);
+    const synced = new Set(held);
+    expect(await check(held, (id) => synced.has(id))).toEqual([]);
     expect(txns).toEqual([]);
     // The real mirror: it has the key, so it is kept without a read.
     expect(inbox.holds(G, W, idOf(1))).toBe(true);
@@ -232,3 +235,14 @@ describe('heldAbortNotices', () => {
     expect(txns).toEqual([]);
   });
 });
+
+/** An inbox over `store` with its own mirror of `assignments/`, loaded and watching. */
+async function startInbox(
+  store: CoordinationStore,
+): Promise<{ inbox: AssignmentInbox; mirror: AssignmentMirror }> {
+  const mirror = new AssignmentMirror(store);
+  await mirror.onApplicationBootstrap();
+  const inbox = new AssignmentInbox(store, liveWorkers, mirror);
+  inbox.onModuleInit();
+  return { inbox, mirror };
+}

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AssignmentMirrorModule } from '../assignments/assignment-mirror.module';
 import { AssignmentInbox } from './assignment-inbox.service';
 import { ReportService } from './report.service';
 import { WorkerLogIntake } from './worker-log-intake.service';
@@ -9,6 +10,7 @@ import { WorkersController } from './workers.controller';
 
 /** The HTTP side of the worker protocol, on every node. */
 @Module({
+  imports: [AssignmentMirrorModule],
   controllers: [WorkersController, WorkerLogsController],
   providers: [WorkerRegistry, WorkerSessions, AssignmentInbox, ReportService, WorkerLogIntake],
   exports: [WorkerRegistry, ReportService],

@@ -22,6 +22,7 @@ import { LeadershipService } from '../../src/election/leadership.service';
 import { assignmentOf, newExecution, pendingEntry } from '../../src/execution/execution-record';
 import { DispatchStrategies } from '../../src/plugins/dispatch-strategies.service';
 import { PluginRegistry } from '../../src/plugins/plugin-registry';
+import { AssignmentMirror } from '../../src/assignments/assignment-mirror';
 
 export const NODE = 'n1';
 export const GROUP = 'g';
@@ -30,12 +31,24 @@ export const testConfig = (overrides: Partial<ForestConfig> = {}): ForestConfig 
   ({ nodeId: NODE, pluginTimeoutMs: 1000, alertNoWorkerMs: 60_000, ...overrides }) as ForestConfig;
 
 /** An embedded store in a fresh temp dir; `close()` closes it and removes the dir. */
-export async function openStore(): Promise<{ store: EmbeddedStore; close: () => Promise<void> }> {
+/**
+ * An embedded store in a temp dir, with the node's mirror of `assignments/` on it (which
+ * DispatchState follows), loaded and watching.
+ */
+export async function openStore(): Promise<{
+  store: EmbeddedStore;
+  mirror: AssignmentMirror;
+  close: () => Promise<void>;
+}> {
   const dataDir = mkdtempSync(join(tmpdir(), 'forest-dispatch-'));
   const store = await EmbeddedStore.open({ dataDir });
+  const mirror = new AssignmentMirror(store);
+  await mirror.onApplicationBootstrap();
   return {
     store,
+    mirror,
     close: async () => {
+      await mirror.onModuleDestroy();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -195,6 +195,8 @@ describe('worker credentials (FOREST_AUTH=on)', () => {
         'host',
         'id',
         'labels',
+        'lastHeartbeatAt',
+        'load',
         'node',
         'pid',
         'registeredAt',
