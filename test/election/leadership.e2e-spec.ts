@@ -8,6 +8,7 @@ import { createCoordinationStore } from '../../src/store/store.factory';
 import { COORDINATION_STORE } from '../../src/store/store.tokens';
 import { startTestApp, StoreKind, TestApp } from '../support/app-harness';
 import { EtcdHarness } from '../support/etcd-harness';
+import { waitFor } from '../support/wait';
 
 describe.each<StoreKind>(['embedded', 'etcd'])('LeadershipService on the %s store', (kind) => {
   let etcd: EtcdHarness | undefined;
@@ -113,7 +114,11 @@ describe.each<StoreKind>(['embedded', 'etcd'])('LeadershipService on the %s stor
     const elected = firstValueFrom(
       leadership.events$.pipe(filter((event) => event.type === 'elected')),
     );
-    const registration = await store.get(Keyspace.node('test-node'));
+    // Right after the previous test's re-election the node may not have re-registered yet.
+    const registration = await waitFor(
+      () => store.get(Keyspace.node('test-node')),
+      (kv) => kv?.lease !== undefined,
+    );
     await store.revokeLease(registration!.lease!);
     // The exact compare fencedTxn adds, sent straight away: the store refuses it.
     const stale = await store.txn({

@@ -23,7 +23,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsKeySegment } from '../../common/key-segment.decorator';
+import { FastPath } from '../../common/validation';
 import { PageQueryDto } from '../../common/paging';
+import { isWellFormedReportBatch } from './report-batch.check';
 import { WorkerLogPolicyDto } from './worker-logs.dto';
 
 const MAX_LABELS = 32;
@@ -327,6 +329,7 @@ export class ExecutionReportDto extends ReportBodyDto {
   executionId: string;
 }
 
+@FastPath(isWellFormedReportBatch)
 export class ReportBatchDto {
   @ApiProperty({ type: [ExecutionReportDto] })
   @IsArray()
