@@ -9,6 +9,10 @@ const moduleNameMapper = { '^@forest/([^/]+)(|/.*)$': '<rootDir>/libs/$1/src$2' 
 const base = { rootDir: __dirname, moduleFileExtensions: ['js', 'json', 'ts'], testEnvironment: 'node', transform, moduleNameMapper };
 
 module.exports = {
+  // On 2 cores Jest runs every file inside its main process (in band); the modules each file
+  // loads afresh pile up there until V8 aborts (CI died that way after 15 minutes). A memory
+  // limit makes Jest run files in a worker it replaces once the worker has grown past it.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     { ...base, displayName: 'unit', roots: ['<rootDir>/src/', '<rootDir>/libs/', '<rootDir>/plugins/', '<rootDir>/examples/'], testRegex: '.*\\.spec\\.ts$' },
     { ...base, displayName: 'store', roots: ['<rootDir>/test/store/'], testRegex: '.*\\.store-spec\\.ts$', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-60s.js'] },

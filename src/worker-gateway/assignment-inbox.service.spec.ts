@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { Assignment, Keyspace } from '@forest/protocol';
 import { CoordinationStore, EmbeddedStore, RangeOptions, RangeResult } from '@forest/store';
 import { AssignmentMirror } from '../assignments/assignment-mirror';
+import { startInbox } from '../../test/support/inbox-rig';
 import { AssignmentInbox } from './assignment-inbox.service';
-import { WorkerRegistry } from './worker-registry.service';
 
 const G = 'g';
 const W = 'w1';
-const liveWorkers = { require: () => Promise.resolve({}) } as unknown as WorkerRegistry;
 
 function assignment(n: number, state: Assignment['state'] = 'assigned'): Assignment {
   const executionId = `job~${String(n).padStart(15, '0')}`;
@@ -155,14 +154,3 @@ describe('AssignmentInbox', () => {
     expect(ids((await poll(0)).assignments).sort((a, b) => a - b)).toEqual(expected);
   });
 });
-
-/** An inbox over `store` with its own mirror of `assignments/`, loaded and watching. */
-async function startInbox(
-  store: CoordinationStore,
-): Promise<{ inbox: AssignmentInbox; mirror: AssignmentMirror }> {
-  const mirror = new AssignmentMirror(store);
-  await mirror.onApplicationBootstrap();
-  const inbox = new AssignmentInbox(store, liveWorkers, mirror);
-  inbox.onModuleInit();
-  return { inbox, mirror };
-}

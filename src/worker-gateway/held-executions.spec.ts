@@ -12,13 +12,12 @@ import {
 } from '@forest/protocol';
 import { CoordinationStore, EmbeddedStore, TxnRequest } from '@forest/store';
 import { AssignmentMirror } from '../assignments/assignment-mirror';
+import { startInbox } from '../../test/support/inbox-rig';
 import { AssignmentInbox } from './assignment-inbox.service';
 import { heldAbortNotices, InboxLookup } from './held-executions';
-import { WorkerRegistry } from './worker-registry.service';
 
 const G = 'g';
 const W = 'w1';
-const liveWorkers = { require: () => Promise.resolve({}) } as unknown as WorkerRegistry;
 
 const idOf = (n: number) => executionId('job', scheduledExecKey(n));
 
@@ -235,14 +234,3 @@ describe('heldAbortNotices', () => {
     expect(txns).toEqual([]);
   });
 });
-
-/** An inbox over `store` with its own mirror of `assignments/`, loaded and watching. */
-async function startInbox(
-  store: CoordinationStore,
-): Promise<{ inbox: AssignmentInbox; mirror: AssignmentMirror }> {
-  const mirror = new AssignmentMirror(store);
-  await mirror.onApplicationBootstrap();
-  const inbox = new AssignmentInbox(store, liveWorkers, mirror);
-  inbox.onModuleInit();
-  return { inbox, mirror };
-}

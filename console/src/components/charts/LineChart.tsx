@@ -1,4 +1,4 @@
-import { anchor, clockLabel, Legend, niceTicks, timeTicks, useWidth } from './scale';
+import { anchor, clockLabel, Legend, PlotFrame, niceTicks, timeTicks, useWidth } from './scale';
 import type { Series } from './scale';
 
 export interface Point {
@@ -111,30 +111,12 @@ export function LineChart({
             </g>
           );
         })}
-        <line
-          className="chart-axis"
-          x1={PAD.left}
-          x2={PAD.left + plotW}
-          y1={PAD.top + plotH}
-          y2={PAD.top + plotH}
+        <PlotFrame
+          pad={PAD}
+          width={plotW}
+          height={plotH}
+          empty={!has ? 'no executions ran in this window' : undefined}
         />
-        <line
-          className="chart-axis"
-          x1={PAD.left}
-          x2={PAD.left}
-          y1={PAD.top}
-          y2={PAD.top + plotH}
-        />
-        {!has && (
-          <text
-            x={PAD.left + plotW / 2}
-            y={PAD.top + plotH / 2}
-            textAnchor="middle"
-            className="chart-empty"
-          >
-            no executions ran in this window
-          </text>
-        )}
       </svg>
       <Legend series={series} line />
     </figure>

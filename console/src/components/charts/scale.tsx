@@ -71,3 +71,42 @@ export function Legend({ series, line = false }: { series: Series[]; line?: bool
     </ul>
   );
 }
+
+export interface Padding {
+  top: number;
+  right: number;
+  bottom: number;
+  left: number;
+}
+
+/** The two axes of a plot area, and a message in its middle when there is nothing to draw. */
+export function PlotFrame({
+  pad,
+  width,
+  height,
+  empty,
+}: {
+  pad: Padding;
+  width: number;
+  height: number;
+  /** Shown when set (the chart has no data). */
+  empty?: string;
+}) {
+  const bottom = pad.top + height;
+  return (
+    <>
+      <line className="chart-axis" x1={pad.left} x2={pad.left + width} y1={bottom} y2={bottom} />
+      <line className="chart-axis" x1={pad.left} x2={pad.left} y1={pad.top} y2={bottom} />
+      {empty && (
+        <text
+          x={pad.left + width / 2}
+          y={pad.top + height / 2}
+          textAnchor="middle"
+          className="chart-empty"
+        >
+          {empty}
+        </text>
+      )}
+    </>
+  );
+}
