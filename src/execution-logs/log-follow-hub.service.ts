@@ -2,12 +2,13 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { FINAL_EXECUTION_STATUSES, ExecutionStatus } from '@forest/protocol';
 import { StoreClosedError } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
+import { LogArrivals } from '../history/log-arrivals';
 import { TooManyLogStreamsError } from './execution-logs.errors';
 import { FollowSink, LogFollow, LogFollowOptions, LogFollowSource } from './log-follow';
 
 /** A comment line this often keeps proxies and clients from closing an idle stream. */
 export const FOLLOW_HEARTBEAT_MS = 15_000;
-/** How often an open stream reads the log store. */
+/** How often an open stream reads the log store; lines stored on this node wake it at once (LogArrivals). */
 export const FOLLOW_POLL_MS = 200;
 /** How often an open stream reads its execution's status (a coordination-store read). */
 export const FOLLOW_STATUS_EVERY_MS = 1_000;
@@ -29,7 +30,10 @@ export class LogFollowHub implements OnModuleDestroy {
   /** Read failures are logged at most once per this many ms (a store outage hits every stream). */
   private lastErrorLogMs = 0;
 
-  constructor(private readonly config: ForestConfig) {}
+  constructor(
+    private readonly config: ForestConfig,
+    private readonly arrivals: LogArrivals,
+  ) {}
 
   get streamCount(): number {
     return this.follows.size;
@@ -56,7 +60,12 @@ export class LogFollowHub implements OnModuleDestroy {
       isFinal: (status) => FINAL_EXECUTION_STATUSES.includes(status as ExecutionStatus),
       onError: (error) => this.onReadError(executionId, error),
     };
-    const follow = new LogFollow(source, sink, afterSeq, options, (closed) => this.release(closed));
+    let unsubscribe = (): void => undefined;
+    const follow = new LogFollow(source, sink, afterSeq, options, (closed) => {
+      unsubscribe();
+      this.release(closed);
+    });
+    unsubscribe = this.arrivals.subscribe(executionId, () => follow.nudge());
     this.follows.add(follow);
     this.startHeartbeat();
     void follow.run();

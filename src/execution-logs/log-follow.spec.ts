@@ -147,6 +147,24 @@ describe('LogFollow', () => {
     expect(sink.events[3].data).toEqual({ status: 'succeeded', lastSeq: 3 });
   });
 
+  it('reads at once when nudged, rather than at the end of its pause', async () => {
+    const r = rig({ pollMs: 60_000 });
+    await waitUntil(() => r.reads.length === 1); // the first read, then a minute's pause
+    await r.append(line(1));
+    r.follow.nudge();
+    await waitUntil(() => r.sink.events.length === 1);
+    // Nudges that come while it reads make it read again rather than pause.
+    r.follow.nudge();
+    r.follow.nudge();
+    await waitUntil(() => r.reads.length >= 3);
+    await r.append(line(2));
+    r.follow.nudge();
+    await waitUntil(() => r.sink.events.length === 2);
+    r.follow.disconnected();
+    await r.done;
+    r.follow.nudge(); // after close: nothing happens
+  });
+
   it('resumes after the given seq', async () => {
     const r = rig({}, 2);
     await r.append(line(1), line(2), line(3));

@@ -46,11 +46,15 @@ export function endEventText(status: string | undefined, lastSeq: number): strin
  * before its final report, so once it is final the read that follows sees every line,
  * and then `end` is sent and the stream closes. A slow client costs nothing: while its
  * connection holds `maxQueuedBytes` unsent, nothing more is read (the lines wait in the
- * store). Closing (client gone, node stopping) ends the loop and its timer.
+ * store). Closing (client gone, node stopping) ends the loop and its timer. `nudge()`
+ * (lines of its execution were just stored on this node) cuts the current pause short.
  */
 export class LogFollow {
   private closed = false;
+  /** Ends the current pause; set only while the loop waits. */
   private wake?: () => void;
+  /** A nudge came while the loop was reading: the next pause is skipped. */
+  private nudged = false;
   private timer?: NodeJS.Timeout;
   private readonly now: () => number;
 
@@ -97,6 +101,13 @@ export class LogFollow {
     if (!this.closed) this.sink.write(FOLLOW_HEARTBEAT_TEXT);
   }
 
+  /** Lines of this execution were stored: read now rather than at the end of the pause. */
+  nudge(): void {
+    if (this.closed) return;
+    if (this.wake) this.wake();
+    else this.nudged = true;
+  }
+
   /** Ends the stream from the node's side (shutdown). */
   end(): void {
     this.close(true);
@@ -123,9 +134,17 @@ export class LogFollow {
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      if (this.closed) return resolve();
-      this.wake = resolve;
-      this.timer = setTimeout(resolve, ms);
+      if (this.closed || this.nudged) {
+        this.nudged = false;
+        return resolve();
+      }
+      const done = (): void => {
+        clearTimeout(this.timer);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      this.timer = setTimeout(done, ms);
     });
   }
 

@@ -8,6 +8,7 @@ import {
 } from './history.factory';
 import { ExecutionHistory, ExecutionLogs } from './history.port';
 import { EXECUTION_HISTORY, EXECUTION_LOGS } from './history.tokens';
+import { LogArrivals } from './log-arrivals';
 import { PostgresDatabase } from './postgres/postgres-database';
 
 /** The history database (FOREST_HISTORY_URL), or null; shared by both adapters. */
@@ -17,7 +18,8 @@ const HISTORY_DATABASE = Symbol('HISTORY_DATABASE');
  * Provides the execution history (EXECUTION_HISTORY: PostgreSQL with FOREST_HISTORY_URL,
  * after its migrations; else the coordination store) and the execution logs
  * (EXECUTION_LOGS: PostgreSQL; on the embedded store, memory; on etcd without a history
- * database, null). Global: the mover, the executions API and retention all use them.
+ * database, null), and LogArrivals, which wakes log follow streams when lines are stored.
+ * Global: the mover, the executions API and retention all use them.
  * Closes both on shutdown, after the modules that use them and before the store.
  */
 @Global()
@@ -38,8 +40,9 @@ const HISTORY_DATABASE = Symbol('HISTORY_DATABASE');
       inject: [ForestConfig, HISTORY_DATABASE],
       useFactory: createExecutionLogs,
     },
+    LogArrivals,
   ],
-  exports: [EXECUTION_HISTORY, EXECUTION_LOGS],
+  exports: [EXECUTION_HISTORY, EXECUTION_LOGS, LogArrivals],
 })
 export class HistoryModule implements OnApplicationShutdown {
   constructor(

@@ -12,6 +12,7 @@ import { ForestConfig } from '../config/forest.config';
 import { LogsNotKeptError } from '../execution-logs/execution-logs.errors';
 import { ExecutionLogs } from '../history/history.port';
 import { InjectLogs } from '../history/history.tokens';
+import { LogArrivals } from '../history/log-arrivals';
 import { InjectStore } from '../store/store.tokens';
 import { AssignmentInbox } from './assignment-inbox.service';
 import { ExecutionLogLinesDto } from './dto/worker-logs.dto';
@@ -30,6 +31,7 @@ export class WorkerLogIntake {
     @InjectStore() private readonly store: CoordinationStore,
     private readonly inbox: AssignmentInbox,
     private readonly config: ForestConfig,
+    private readonly arrivals: LogArrivals,
   ) {}
 
   /** What a registering worker is told about logs. */
@@ -69,6 +71,7 @@ export class WorkerLogIntake {
           return { executionId, outcome: 'conflict', stored: 0, dropped: 0 };
         }
         const { stored, dropped } = await logs.append(executionId, batch);
+        if (stored > 0) this.arrivals.stored(executionId);
         return { executionId, outcome: 'accepted', stored, dropped };
       }),
     );
