@@ -1,10 +1,10 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import type { RefObject } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, call } from '../api/client';
 import type { PlanItem } from '../api/client';
 import { useGroupNames } from '../api/lookups';
 import { ErrorBanner, Notice } from '../components/Banner';
+import { useWidth } from '../components/charts/scale';
 import { Field } from '../components/Field';
 import { ScreenHeader } from '../components/Layout';
 import { Pager, usePaged } from '../components/Pager';
@@ -256,21 +256,6 @@ function useUpcomingFires(items: PlanItem[], windowMs: number, now: number): Map
   return out;
 }
 
-/** The width of an element, followed as it resizes. */
-function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
-  const ref = useRef<T>(null);
-  const [width, setWidth] = useState(800);
-  useLayoutEffect(() => {
-    const element = ref.current;
-    if (!element) return;
-    setWidth(element.clientWidth);
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.round(entry.contentRect.width)));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
-  return [ref, width];
-}
-
 const ROW = 26;
 const AXIS = 28;
 
@@ -286,7 +271,7 @@ function Timeline({
   now: number;
   windowMs: number;
 }) {
-  const [ref, width] = useWidth<HTMLDivElement>();
+  const [ref, width] = useWidth<HTMLDivElement>(800);
   const label = Math.min(200, Math.max(90, Math.round(width * 0.22)));
   const plot = Math.max(50, width - label - 16);
   const x = (t: number) => label + ((t - now) / windowMs) * plot;

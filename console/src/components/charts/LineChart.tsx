@@ -1,4 +1,4 @@
-import { anchor, clockLabel, Legend, PlotFrame, niceTicks, timeTicks, useWidth } from './scale';
+import { clockLabel, Legend, PlotFrame, TimeGrid, timePlot, useWidth } from './scale';
 import type { Series } from './scale';
 
 export interface Point {
@@ -35,15 +35,9 @@ export function LineChart({
   testId?: string;
 }) {
   const [ref, width] = useWidth<HTMLElement>();
-  const plotW = Math.max(60, width - PAD.left - PAD.right);
-  const plotH = HEIGHT - PAD.top - PAD.bottom;
-  const span = Math.max(1, to - from);
-  const x = (t: number) => PAD.left + ((t - from) / span) * plotW;
   const all = points.flatMap((p) => series.map((s) => p.values[s.key] ?? 0));
-  const ticks = niceTicks(Math.max(1, ...all));
-  const top = ticks[ticks.length - 1];
-  const y = (v: number) => PAD.top + plotH - (v / top) * plotH;
-  const xTicks = timeTicks(from, to, Math.max(2, Math.floor(plotW / 70)));
+  const plot = timePlot(width, HEIGHT, PAD, from, to, Math.max(1, ...all));
+  const { x, y } = plot;
   const has = points.some((p) => series.some((s) => p.values[s.key] !== undefined));
   const summary = series
     .map((s) => {
@@ -61,29 +55,7 @@ export function LineChart({
         role="img"
         aria-label={`${title}${summary ? `: ${summary}` : ': no data'}`}
       >
-        {ticks.map((v) => (
-          <g key={v} className="chart-grid">
-            <line x1={PAD.left} x2={PAD.left + plotW} y1={y(v)} y2={y(v)} />
-            <text x={PAD.left - 6} y={y(v) + 4} textAnchor="end">
-              {format(v)}
-            </text>
-          </g>
-        ))}
-        <text
-          className="chart-axis-label"
-          transform={`translate(12 ${PAD.top + plotH / 2}) rotate(-90)`}
-          textAnchor="middle"
-        >
-          {yLabel}
-        </text>
-        {xTicks.map((t) => (
-          <g key={t} className="chart-grid">
-            <line x1={x(t)} x2={x(t)} y1={PAD.top + plotH} y2={PAD.top + plotH + 4} />
-            <text x={x(t)} y={HEIGHT - 8} textAnchor={anchor(x(t), PAD.left, PAD.left + plotW)}>
-              {clockLabel(t, span > 86_400_000)}
-            </text>
-          </g>
-        ))}
+        <TimeGrid plot={plot} yLabel={yLabel} format={format} />
         {series.map((s) => {
           // One path, with a move (M) after every gap.
           let d = '';
@@ -113,8 +85,8 @@ export function LineChart({
         })}
         <PlotFrame
           pad={PAD}
-          width={plotW}
-          height={plotH}
+          width={plot.plotW}
+          height={plot.plotH}
           empty={!has ? 'no executions ran in this window' : undefined}
         />
       </svg>

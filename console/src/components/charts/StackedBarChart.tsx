@@ -1,4 +1,4 @@
-import { anchor, clockLabel, Legend, PlotFrame, niceTicks, timeTicks, useWidth } from './scale';
+import { clockLabel, Legend, PlotFrame, TimeGrid, timePlot, useWidth } from './scale';
 import type { Series } from './scale';
 
 export interface Bar {
@@ -34,17 +34,10 @@ export function StackedBarChart({
   testId?: string;
 }) {
   const [ref, width] = useWidth<HTMLElement>();
-  const plotW = Math.max(60, width - PAD.left - PAD.right);
-  const plotH = HEIGHT - PAD.top - PAD.bottom;
-  const span = Math.max(1, to - from);
-  const x = (t: number) => PAD.left + ((t - from) / span) * plotW;
   const totals = bars.map((bar) => series.reduce((sum, s) => sum + (bar.values[s.key] ?? 0), 0));
-  const max = Math.max(0, ...totals);
-  const ticks = niceTicks(Math.max(max, 4));
-  const top = ticks[ticks.length - 1];
-  const y = (v: number) => PAD.top + plotH - (v / top) * plotH;
-  const barW = Math.max(1, (bucketMs / span) * plotW - (plotW > 300 ? 2 : 1));
-  const xTicks = timeTicks(from, to, Math.max(2, Math.floor(plotW / 70)));
+  const plot = timePlot(width, HEIGHT, PAD, from, to, Math.max(4, ...totals));
+  const { plotW, plotH, x, y } = plot;
+  const barW = Math.max(1, (bucketMs / plot.span) * plotW - (plotW > 300 ? 2 : 1));
   const total = totals.reduce((a, b) => a + b, 0);
   const summary = series
     .map((s) => `${bars.reduce((sum, bar) => sum + (bar.values[s.key] ?? 0), 0)} ${s.label}`)
@@ -58,29 +51,7 @@ export function StackedBarChart({
         role="img"
         aria-label={`${title}: ${total} in all (${summary})`}
       >
-        {ticks.map((v) => (
-          <g key={v} className="chart-grid">
-            <line x1={PAD.left} x2={PAD.left + plotW} y1={y(v)} y2={y(v)} />
-            <text x={PAD.left - 6} y={y(v) + 4} textAnchor="end">
-              {v}
-            </text>
-          </g>
-        ))}
-        <text
-          className="chart-axis-label"
-          transform={`translate(12 ${PAD.top + plotH / 2}) rotate(-90)`}
-          textAnchor="middle"
-        >
-          {yLabel}
-        </text>
-        {xTicks.map((t) => (
-          <g key={t} className="chart-grid">
-            <line x1={x(t)} x2={x(t)} y1={PAD.top + plotH} y2={PAD.top + plotH + 4} />
-            <text x={x(t)} y={HEIGHT - 8} textAnchor={anchor(x(t), PAD.left, PAD.left + plotW)}>
-              {clockLabel(t, span > 86_400_000)}
-            </text>
-          </g>
-        ))}
+        <TimeGrid plot={plot} yLabel={yLabel} />
         {bars.map((bar, i) => {
           let base = 0;
           return (

@@ -110,3 +110,87 @@ export function PlotFrame({
     </>
   );
 }
+
+/** The geometry of a chart over time: its plot area, x over [from, to], y from 0 up. */
+export interface TimePlot {
+  pad: Padding;
+  /** Height of the whole SVG. */
+  height: number;
+  plotW: number;
+  plotH: number;
+  /** to - from, at least 1 ms. */
+  span: number;
+  /** Round y values from 0 to the top of the plot (the last is the top). */
+  yTicks: number[];
+  /** Clock times to label on the x axis. */
+  xTicks: number[];
+  x(ms: number): number;
+  y(value: number): number;
+}
+
+/** A TimePlot `width` wide whose y axis reaches a round value at or above `max`. */
+export function timePlot(
+  width: number,
+  height: number,
+  pad: Padding,
+  from: number,
+  to: number,
+  max: number,
+): TimePlot {
+  const plotW = Math.max(60, width - pad.left - pad.right);
+  const plotH = height - pad.top - pad.bottom;
+  const span = Math.max(1, to - from);
+  const yTicks = niceTicks(max);
+  const top = yTicks[yTicks.length - 1];
+  return {
+    pad,
+    height,
+    plotW,
+    plotH,
+    span,
+    yTicks,
+    xTicks: timeTicks(from, to, Math.max(2, Math.floor(plotW / 70))),
+    x: (ms) => pad.left + ((ms - from) / span) * plotW,
+    y: (value) => pad.top + plotH - (value / top) * plotH,
+  };
+}
+
+/** A TimePlot's grid lines with their y values, the y axis title and the clock labels. */
+export function TimeGrid({
+  plot,
+  yLabel,
+  format = String,
+}: {
+  plot: TimePlot;
+  yLabel: string;
+  format?: (value: number) => string;
+}) {
+  const { pad, plotW, plotH, x, y } = plot;
+  return (
+    <>
+      {plot.yTicks.map((v) => (
+        <g key={v} className="chart-grid">
+          <line x1={pad.left} x2={pad.left + plotW} y1={y(v)} y2={y(v)} />
+          <text x={pad.left - 6} y={y(v) + 4} textAnchor="end">
+            {format(v)}
+          </text>
+        </g>
+      ))}
+      <text
+        className="chart-axis-label"
+        transform={`translate(12 ${pad.top + plotH / 2}) rotate(-90)`}
+        textAnchor="middle"
+      >
+        {yLabel}
+      </text>
+      {plot.xTicks.map((t) => (
+        <g key={t} className="chart-grid">
+          <line x1={x(t)} x2={x(t)} y1={pad.top + plotH} y2={pad.top + plotH + 4} />
+          <text x={x(t)} y={plot.height - 8} textAnchor={anchor(x(t), pad.left, pad.left + plotW)}>
+            {clockLabel(t, plot.span > 86_400_000)}
+          </text>
+        </g>
+      ))}
+    </>
+  );
+}
