@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ExecutionRecord, executionKeyOf } from '@forest/protocol';
 import { Compare, CoordinationStore, TxnOp } from '@forest/store';
+import { MetricsService } from '../metrics/metrics.service';
 import { InjectStore } from '../store/store.tokens';
 import { ExecutionHistory } from './history.port';
 import { InjectHistory } from './history.tokens';
@@ -54,6 +55,7 @@ export class HistoryMover implements OnApplicationShutdown {
   constructor(
     @InjectHistory() private readonly history: ExecutionHistory,
     @InjectStore() private readonly store: CoordinationStore,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Executions a txn at `revision` just made final: moved within a few ms. */
@@ -69,9 +71,17 @@ export class HistoryMover implements OnApplicationShutdown {
     const report: MoveReport = { moved: 0, skipped: 0 };
     for (let start = 0; start < items.length; start += BATCH) {
       const batch = items.slice(start, start + BATCH);
-      const done = this.history.appendOps
-        ? await this.moveWithinStore(batch)
-        : await this.appendThenDelete(batch);
+      const labels = { history: this.history.kind };
+      let done: MoveReport;
+      try {
+        done = this.history.appendOps
+          ? await this.moveWithinStore(batch)
+          : await this.appendThenDelete(batch);
+      } catch (error) {
+        this.metrics.history.moveFailures.inc(labels, batch.length);
+        throw error;
+      }
+      this.metrics.history.moved.inc(labels, done.moved);
       report.moved += done.moved;
       report.skipped += done.skipped;
     }

@@ -239,6 +239,23 @@ export class StoreMetrics extends MetricSet {
   });
 }
 
+/** Finished executions leaving the coordination store for the execution history. */
+export class HistoryMetrics extends MetricSet {
+  readonly moved = new Counter({
+    name: 'forest_history_moved_total',
+    help: 'Finished executions this node moved from the coordination store into the execution history, by history kind (store, postgres)',
+    labelNames: ['history'] as const,
+    registers: [this.registry],
+  });
+
+  readonly moveFailures = new Counter({
+    name: 'forest_history_move_failures_total',
+    help: 'Finished executions whose move into the execution history failed (they stay in the coordination store until the leader sweeps them), by history kind',
+    labelNames: ['history'] as const,
+    registers: [this.registry],
+  });
+}
+
 export class AlertMetrics extends MetricSet {
   readonly deliveries = new Counter({
     name: 'forest_alert_deliveries_total',

@@ -6,6 +6,7 @@ import {
   DispatchMetrics,
   ElectionMetrics,
   ExecutionMetrics,
+  HistoryMetrics,
   PlannerMetrics,
   PluginMetrics,
   StoreMetrics,
@@ -44,6 +45,7 @@ export class MetricsService {
   readonly dispatch = new DispatchMetrics(this.registry);
   readonly election = new ElectionMetrics(this.registry);
   readonly store = new StoreMetrics(this.registry);
+  readonly history = new HistoryMetrics(this.registry);
   readonly alerts = new AlertMetrics(this.registry);
   readonly plugins = new PluginMetrics(this.registry);
   readonly http = new HttpMetrics(this.registry);

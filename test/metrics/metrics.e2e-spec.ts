@@ -164,6 +164,8 @@ describe('GET /metrics (embedded node, in-process workers)', () => {
       forest_store_request_duration_seconds: 'histogram',
       forest_store_request_errors_total: 'counter',
       forest_store_watch_restarts_total: 'counter',
+      forest_history_moved_total: 'counter',
+      forest_history_move_failures_total: 'counter',
       forest_alert_deliveries_total: 'counter',
       forest_plugin_call_failures_total: 'counter',
       forest_http_requests_total: 'counter',
@@ -221,6 +223,10 @@ describe('GET /metrics (embedded node, in-process workers)', () => {
       ).toBe(2);
       expect(metrics.sum('forest_execution_retries_total', { group: GROUP })).toBe(1);
       expect(metrics.sum('forest_planner_jobs')).toBe(2);
+      // Every finished execution left the store for the history (here the store's own).
+      const finished = metrics.sum('forest_executions_finished_total');
+      expect(metrics.sum('forest_history_moved_total', { history: 'store' })).toBe(finished);
+      expect(metrics.sum('forest_history_move_failures_total')).toBe(0);
     }, 5000);
     expect(failedId).toMatch(/^mx-boom~/);
   });
