@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Keyspace } from '@forest/protocol';
 import { CoordinationStore } from '@forest/store';
-import { Subscription } from 'rxjs';
 import { ForestConfig } from '../config/forest.config';
 import { NotLeaderError } from '../election/election.errors';
+import { LeaderInterval, LeaderTerm } from '../election/leader-interval';
 import { LeadershipService } from '../election/leadership.service';
 import { InjectStore } from '../store/store.tokens';
 import { auditEntryExpires, AuditRetentionPolicy } from './audit-retention';
@@ -19,10 +19,6 @@ export interface AuditRetentionReport {
   stopped: boolean;
 }
 
-interface Term {
-  stopped: boolean;
-}
-
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -34,29 +30,26 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 @Injectable()
 export class AuditRetentionService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuditRetentionService.name);
-  private subscription?: Subscription;
-  private term?: Term;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly interval: LeaderInterval;
 
   constructor(
     @InjectStore() private readonly store: CoordinationStore,
     private readonly leadership: LeadershipService,
     private readonly config: ForestConfig,
-  ) {}
-
-  onModuleInit(): void {
-    this.subscription = this.leadership.events$.subscribe((event) => {
-      if (event.type === 'elected') this.start();
-      else this.stop();
-    });
-    if (this.leadership.isLeader) this.start();
+  ) {
+    this.interval = new LeaderInterval(
+      leadership,
+      () => this.config.retentionIntervalS * 1000,
+      (term) => this.enforce(Date.now(), term).then(() => undefined),
+    );
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.subscription?.unsubscribe();
-    this.stop();
-    await this.running;
+  onModuleInit(): void {
+    this.interval.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.interval.stop();
   }
 
   /**
@@ -65,7 +58,7 @@ export class AuditRetentionService implements OnModuleInit, OnModuleDestroy {
    */
   async enforce(
     nowMs = Date.now(),
-    term: Term = { stopped: false },
+    term: LeaderTerm = { stopped: false },
   ): Promise<AuditRetentionReport> {
     const policy: AuditRetentionPolicy = {
       keep: this.config.auditKeep,
@@ -92,7 +85,7 @@ export class AuditRetentionService implements OnModuleInit, OnModuleDestroy {
 
   private async sweep(
     policy: AuditRetentionPolicy,
-    term: Term,
+    term: LeaderTerm,
     report: AuditRetentionReport,
   ): Promise<void> {
     report.total = (await this.store.range(Keyspace.audit, { countOnly: true })).count;
@@ -125,31 +118,5 @@ export class AuditRetentionService implements OnModuleInit, OnModuleDestroy {
       after = page.next;
       await yieldToEventLoop();
     }
-  }
-
-  private start(): void {
-    this.stop();
-    const term: Term = { stopped: false };
-    this.term = term;
-    this.schedule(term);
-  }
-
-  private stop(): void {
-    if (this.term) this.term.stopped = true;
-    this.term = undefined;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(term: Term): void {
-    if (term.stopped) return;
-    this.timer = setTimeout(() => {
-      const pass = this.enforce(Date.now(), term).finally(() => {
-        if (this.running === pass) this.running = undefined;
-        this.schedule(term);
-      });
-      this.running = pass;
-    }, this.config.retentionIntervalS * 1000);
-    this.timer.unref();
   }
 }

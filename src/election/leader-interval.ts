@@ -10,7 +10,7 @@ export interface LeaderTerm {
  * Runs `pass` every `intervalMs` while this node leads: the first pass one interval after
  * it is elected, passes never overlap, and a demotion or `stop()` marks the term stopped
  * (a long pass checks `term.stopped` between steps and returns early). The scaffolding of
- * the leader's periodic chores (history sweep and retention), in one place.
+ * the leader's periodic chores (history sweep and retention, audit retention), in one place.
  */
 export class LeaderInterval {
   private subscription?: Subscription;
