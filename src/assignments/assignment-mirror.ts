@@ -214,6 +214,11 @@ export class AssignmentMirror implements OnApplicationBootstrap, OnModuleDestroy
       return this.skip(key, error instanceof Error ? error.message : String(error));
     }
     const { group, workerId, executionId } = parts;
+    // The key decides whose inbox an entry is in; a value naming someone else is not trusted
+    // (entries() and the changes must agree on the owner).
+    if (value.group !== group || value.workerId !== workerId || value.executionId !== executionId) {
+      return this.skip(key, `names ${value.group}/${value.workerId}/${value.executionId}`);
+    }
     const id = inboxKey(group, workerId);
     let inbox = this.inboxes.get(id);
     if (!inbox) this.inboxes.set(id, (inbox = new Map<string, HeldAssignment>()));

@@ -180,6 +180,43 @@ describe('DispatchState', () => {
     expect(state.pool.get(GROUP, 'ghost')).toBeUndefined();
   });
 
+  it('a reload during a start clears what that start had applied', async () => {
+    await putWorker(store, workerRecord('w1'));
+    const running = await putPending(store, 1);
+    await putAssigned(store, { ...running, status: 'running' }, 'w1', 'running');
+    await store.delete(Keyspace.pendingExecution(GROUP, running.id));
+    let syncLost: (() => void) | undefined;
+    jest.spyOn(mirror, 'onSyncLost').mockImplementation((listener) => {
+      syncLost = listener;
+      return () => undefined;
+    });
+    const racing = new DispatchState(store, leadership.asService(), mirror);
+    // The first start stops at its pending load, after it applied workers and assignments.
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const range = store.range.bind(store);
+    jest.spyOn(store, 'range').mockImplementation(async (prefix, options) => {
+      if (prefix === Keyspace.pending) await gate;
+      return range(prefix, options);
+    });
+    try {
+      const first = racing.start();
+      await waitFor('the first load', () => racing.pool.get(GROUP, 'w1')?.inbox.size === 1);
+      // w1 goes while the mirror is out of sync; the mirror's reload restarts the state.
+      await store.delete(Keyspace.assignment(GROUP, 'w1', running.id));
+      await store.delete(Keyspace.worker(GROUP, 'w1'));
+      syncLost?.();
+      release();
+      await first;
+      await waitFor('the reload', () => racing.ready);
+      expect(racing.pool.get(GROUP, 'w1')).toBeUndefined();
+      expect(racing.pool.groupsWithWorkers()).toEqual([]);
+    } finally {
+      release();
+      await racing.stop();
+    }
+  });
+
   it('retries a failed load while leading', async () => {
     await putWorker(store, workerRecord('w1'));
     jest.spyOn(store, 'range').mockRejectedValueOnce(new Error('store down'));

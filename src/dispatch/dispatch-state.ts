@@ -195,8 +195,11 @@ export class DispatchState {
     // Until this start's snapshot of the mirror: it will hold every change until then.
     this.followingAssignments = false;
     // A reload (after a watch ended) starts from nothing: what was deleted while no watch
-    // ran must not linger (a gone worker would be offered work nobody picks up).
+    // ran must not linger (a gone worker would be offered work nobody picks up). That holds
+    // for a start cut short too (the mirror lost its watch mid-load): whatever it had
+    // applied is cleared; listeners hear of it only if they had seen a loaded state.
     if (this.loaded) this.reset();
+    else this.clear();
     try {
       // Workers first: assignments of workers not yet loaded would look orphaned.
       const workers = await this.load(Keyspace.workers, (kv) => this.applyWorkerPut(kv));
@@ -249,12 +252,16 @@ export class DispatchState {
   }
 
   private reset(): void {
+    this.clear();
+    this.resetListeners.emit();
+  }
+
+  private clear(): void {
     this.loaded = false;
     this.followingAssignments = false;
     this.pool.clear();
     this.pending.clear();
     this.leaving.clear();
-    this.resetListeners.emit();
   }
 
   private async load(prefix: string, apply: (kv: KeyValue) => void): Promise<number> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Assignment, Keyspace } from '@forest/protocol';
 import { CoordinationStore, EmbeddedStore, RangeOptions, RangeResult } from '@forest/store';
 import { AssignmentMirror } from '../assignments/assignment-mirror';
-import { startInbox } from '../../test/support/inbox-rig';
+import { liveWorkers, startInbox } from '../../test/support/inbox-rig';
 import { AssignmentInbox } from './assignment-inbox.service';
 
 const G = 'g';
@@ -121,6 +121,30 @@ describe('AssignmentInbox', () => {
     const waitedFrom = Date.now();
     expect((await poll(after, 200, 2000)).assignments.length).toBe(1500);
     expect(Date.now() - waitedFrom).toBeGreaterThanOrEqual(190);
+  });
+
+  it('leaves out values that do not decode or name another inbox, mirrored or read from the store', async () => {
+    await put(store, 1);
+    await put(store, 2, 'running');
+    await store.put(Keyspace.assignment(G, W, 'job~bad'), 'not json');
+    await store.put(keyOf(3), JSON.stringify({ ...assignment(3), workerId: 'w2' }));
+
+    await start();
+    expect(ids((await poll(0)).assignments)).toEqual([1]);
+    expect(await inbox!.load(G, W)).toEqual({ assigned: 1, running: 1 });
+
+    // A mirror not in sync: the inbox reads the store, and skips the bad value there too.
+    const unsynced = new AssignmentMirror(store);
+    const reading = new AssignmentInbox(store, liveWorkers, unsynced);
+    reading.onModuleInit();
+    try {
+      expect(await reading.load(G, W)).toEqual({ assigned: 1, running: 1 });
+      const answer = await reading.poll({ group: G, workerId: W, after: 0, waitMs: 0, max: 10 });
+      expect(ids(answer.assignments)).toEqual([1]);
+    } finally {
+      reading.onModuleDestroy();
+      await unsynced.onModuleDestroy();
+    }
   });
 
   it('ends up exact when the inbox changes while it is loaded page by page', async () => {

@@ -1,6 +1,13 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Assignment, AssignmentState, Keyspace, PollResponse } from '@forest/protocol';
-import { CoordinationStore, rangeAll } from '@forest/store';
+import {
+  Assignment,
+  AssignmentState,
+  decodeAssignment,
+  Keyspace,
+  parseAssignmentKey,
+  PollResponse,
+} from '@forest/protocol';
+import { CoordinationStore, KeyValue, rangeAll } from '@forest/store';
 import {
   AssignmentChange,
   AssignmentMirror,
@@ -107,9 +114,9 @@ export class AssignmentInbox implements OnModuleInit, OnModuleDestroy {
     const held =
       this.mirror.revision !== undefined
         ? [...(this.mirror.inbox(group, workerId)?.values() ?? [])].map((entry) => entry.value)
-        : (await rangeAll(this.store, Keyspace.workerAssignments(group, workerId))).map(
-            (kv) => JSON.parse(kv.value) as Assignment,
-          );
+        : decodedEntries(
+            await rangeAll(this.store, Keyspace.workerAssignments(group, workerId)),
+          ).map((entry) => entry.value);
     const load = { assigned: 0, running: 0 };
     for (const assignment of held) load[assignment.state] += 1;
     return load;
@@ -125,9 +132,7 @@ export class AssignmentInbox implements OnModuleInit, OnModuleDestroy {
 
   private async read(prefix: string) {
     const page = await this.store.range(prefix, { limit: 1000 });
-    const assignments = page.kvs
-      .map((kv) => ({ value: JSON.parse(kv.value) as Assignment, modRevision: kv.modRevision }))
-      .filter((a) => a.value.state === 'assigned');
+    const assignments = decodedEntries(page.kvs).filter((a) => a.value.state === 'assigned');
     return { assignments, revision: page.revision };
   }
 
@@ -177,4 +182,30 @@ function answer(due: HeldAssignment[], max: number, revision: number, after: num
     assignments: sorted.slice(0, max).map((a) => a.value),
     revision: sorted[max].modRevision - 1,
   };
+}
+
+/**
+ * Inbox entries read from the store, decoded; a value that does not decode, or names
+ * another inbox than its key, is left out (the mirror skips it the same way and logs it),
+ * so one bad key never fails a poll.
+ */
+function decodedEntries(kvs: KeyValue[]): { value: Assignment; modRevision: number }[] {
+  const entries: { value: Assignment; modRevision: number }[] = [];
+  for (const kv of kvs) {
+    const parts = parseAssignmentKey(kv.key);
+    let value: Assignment;
+    try {
+      value = decodeAssignment(kv.key, kv.value);
+    } catch {
+      continue;
+    }
+    if (
+      parts?.group === value.group &&
+      parts.workerId === value.workerId &&
+      parts.executionId === value.executionId
+    ) {
+      entries.push({ value, modRevision: kv.modRevision });
+    }
+  }
+  return entries;
 }

@@ -1,12 +1,18 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
+  decodeWorker,
   HeartbeatResponse,
   Keyspace,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
   WorkerRecord,
 } from '@forest/protocol';
-import { CoordinationStore, LeaseNotFoundError, rangeAll } from '@forest/store';
+import {
+  CoordinationStore,
+  LeaseNotFoundError,
+  rangeAll,
+  StoreUnavailableError,
+} from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { GroupNotFoundError } from '../job/job.errors';
 import { ExecutionHistory } from '../history/history.port';
@@ -135,7 +141,15 @@ export class WorkerRegistry {
    * once the lease is gone.
    */
   async lastHeartbeatAt(worker: WorkerRecord, nowMs = Date.now()): Promise<string | undefined> {
-    const secondsLeft = await this.store.leaseTimeToLive(worker.lease);
+    let secondsLeft: number;
+    try {
+      secondsLeft = await this.store.leaseTimeToLive(worker.lease);
+    } catch (error) {
+      // An outage is the store's to report (503); a lease the store cannot answer for
+      // (gone meanwhile, or not a lease id) only leaves this worker's heartbeat unknown.
+      if (error instanceof StoreUnavailableError) throw error;
+      return undefined;
+    }
     if (secondsLeft < 0) return undefined;
     const sinceRefreshS = Math.max(0, this.config.workerTtlS - secondsLeft);
     return new Date(nowMs - sinceRefreshS * 1000).toISOString();
@@ -143,6 +157,14 @@ export class WorkerRegistry {
 
   async list(group?: string): Promise<WorkerRecord[]> {
     const prefix = group ? Keyspace.groupWorkers(group) : Keyspace.workers;
-    return (await rangeAll(this.store, prefix)).map((kv) => JSON.parse(kv.value) as WorkerRecord);
+    const workers: WorkerRecord[] = [];
+    for (const kv of await rangeAll(this.store, prefix)) {
+      try {
+        workers.push(decodeWorker(kv.key, kv.value));
+      } catch {
+        // A value that does not decode is no worker (dispatch skips it the same way).
+      }
+    }
+    return workers;
   }
 }
