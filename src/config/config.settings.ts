@@ -333,6 +333,15 @@ export const SETTINGS = {
     defaultText: '10000',
     parse: integer(0, 100_000_000, 10_000),
   } satisfies SettingSpec<number>,
+  etcdCompactionMaxMb: {
+    env: 'FOREST_ETCD_COMPACTION_MAX_MB',
+    description:
+      "While etcd's database in use is over this many MiB, compact its history to the last " +
+      "check's revision (every 5 s), whatever the time and revision bounds keep: a safety net " +
+      "below etcd's quota, past which etcd refuses every write (0: no size bound)",
+    defaultText: '1024',
+    parse: integer(0, 1024 * 1024, 1024),
+  } satisfies SettingSpec<number>,
   dataDir: {
     env: 'FOREST_DATA_DIR',
     description: 'Directory of the embedded store (used when no etcd endpoints are set)',

@@ -23,6 +23,7 @@ export abstract class ForestConfig {
   abstract readonly etcdPassword?: string;
   abstract readonly etcdCompactionIntervalS: number;
   abstract readonly etcdCompactionRevisions: number;
+  abstract readonly etcdCompactionMaxMb: number;
   abstract readonly dataDir: string;
   abstract readonly leaseTtlS: number;
   abstract readonly misfireThresholdMs: number;

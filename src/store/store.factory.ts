@@ -30,6 +30,7 @@ export async function createCoordinationStore(config: ForestConfig): Promise<Coo
           : undefined,
       compactionIntervalMs: config.etcdCompactionIntervalS * 1000,
       compactionRevisions: config.etcdCompactionRevisions,
+      compactionMaxInUseBytes: config.etcdCompactionMaxMb * 1024 * 1024,
       logger: storeLogger,
     });
   }

@@ -44,7 +44,8 @@
  * compaction-off run; 0 skips it) BENCH_SUSTAINED_NOCOMPACT_WARMUP_S=10
  * BENCH_SUSTAINED_PROFILE_S=20 (0: no profile) BENCH_SUSTAINED_PROFILE_RATE=<rate>
  * BENCH_SUSTAINED_PROFILE_OUT=<file> (keep the .cpuprofile there) BENCH_SUSTAINED_SLOTS
- * (capacity per worker) BENCH_SUSTAINED_LOG_LEVEL=warn (the node's FOREST_LOG_LEVEL).
+ * (capacity per worker) BENCH_SUSTAINED_LOG_LEVEL=warn (the node's FOREST_LOG_LEVEL)
+ * BENCH_SUSTAINED_NODE_ENV='FOREST_X=1 FOREST_Y=2' (node settings instead of the defaults).
  * BENCH_SUSTAINED_RATES=0: no rate runs (the long run only). A smoke run: BENCH_SUSTAINED_RATES=200 BENCH_SUSTAINED_WARMUP_S=3
  * BENCH_SUSTAINED_WINDOW_S=5 BENCH_SUSTAINED_NOCOMPACT_S=3 BENCH_SUSTAINED_LONG_MIN=0.
  *
@@ -109,6 +110,22 @@ const PROFILE_RATE = numberFromEnv(
 );
 const PROFILE_OUT = process.env.BENCH_SUSTAINED_PROFILE_OUT;
 const LOG_LEVEL = process.env.BENCH_SUSTAINED_LOG_LEVEL || 'warn';
+/**
+ * Node settings to try instead of the defaults, e.g. `FOREST_ETCD_COMPACTION_MAX_MB=256
+ * FOREST_ETCD_COMPACTION_REVISIONS=0` (space-separated FOREST_* assignments; the
+ * compaction-off run still turns compaction off).
+ */
+const NODE_ENV = nodeSettingsFromEnv('BENCH_SUSTAINED_NODE_ENV');
+
+function nodeSettingsFromEnv(name: string): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const entry of (process.env[name] ?? '').split(/\s+/).filter(Boolean)) {
+    const match = /^(FOREST_[A-Z0-9_]+)=(.*)$/.exec(entry);
+    if (!match) throw new Error(`${name}: "${entry}" is not a FOREST_*=value setting`);
+    settings[match[1]] = match[2];
+  }
+  return settings;
+}
 /** The slices lag p99 is printed per (rate runs), and the long run's slices. */
 const SLICE_S = 10;
 const MINUTE_S = 60;
@@ -412,8 +429,13 @@ class Stack {
       FOREST_NODE_ID: `bench-${label}`,
       FOREST_LOG_LEVEL: LOG_LEVEL,
       FOREST_HISTORY_URL: this.pg.url,
+      ...NODE_ENV,
       ...(compaction === 'off'
-        ? { FOREST_ETCD_COMPACTION_INTERVAL_S: '0', FOREST_ETCD_COMPACTION_REVISIONS: '0' }
+        ? {
+            FOREST_ETCD_COMPACTION_INTERVAL_S: '0',
+            FOREST_ETCD_COMPACTION_REVISIONS: '0',
+            FOREST_ETCD_COMPACTION_MAX_MB: '0',
+          }
         : {}),
       ...(profileFile
         ? {
@@ -1212,6 +1234,13 @@ async function main(): Promise<void> {
       `${cpus().length} CPUs shared by etcd, PostgreSQL, the node, ${WORKERS} worker processes ` +
       `and this one; node log level ${LOG_LEVEL})`,
   );
+  if (Object.keys(NODE_ENV).length > 0) {
+    console.log(
+      `node settings instead of the defaults: ${Object.entries(NODE_ENV)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ')}`,
+    );
+  }
   console.log(
     'plan: ' +
       (RATES.length === 0
@@ -1229,7 +1258,8 @@ async function main(): Promise<void> {
   console.log(
     'etcd bytes/fire: growth of etcd_mvcc_db_total_size_in_use_in_bytes over the window divided ' +
       'by the fires of the window. "compaction off" runs the node with ' +
-      'FOREST_ETCD_COMPACTION_INTERVAL_S=0 and FOREST_ETCD_COMPACTION_REVISIONS=0 (etcd itself ' +
+      'FOREST_ETCD_COMPACTION_INTERVAL_S=0, FOREST_ETCD_COMPACTION_REVISIONS=0 and ' +
+      'FOREST_ETCD_COMPACTION_MAX_MB=0 (etcd itself ' +
       'does not auto-compact), so every revision stays: what one fire adds to etcd history. ' +
       '"node defaults" is the same reading with the node compacting as it does by default (the ' +
       'compactions etcd ran in the window are counted; with none it equals the first figure). ' +

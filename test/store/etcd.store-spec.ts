@@ -120,6 +120,22 @@ describe('EtcdStore against a restarting etcd', () => {
       await store.close();
     }
   });
+
+  it('compacts by size while the database in use is over its bound', async () => {
+    // Any database is over one byte: every check compacts to the revision of the one before.
+    const store = openEtcdStore({ compactionMaxInUseBytes: 1, compactionCheckMs: 200 });
+    try {
+      const old = await store.put('size/a', '1');
+      await sleep(700);
+      await store.put('size/a', '2');
+      await sleep(800);
+      await expect(
+        store.watch('size/', new EventRecorder().handlers, { fromRevision: old.revision }),
+      ).rejects.toBeInstanceOf(StoreCompactedError);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 async function compact(revision: number): Promise<void> {

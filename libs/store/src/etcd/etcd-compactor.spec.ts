@@ -1,22 +1,29 @@
 import { EtcdCompactor } from './etcd-compactor';
 
 describe('EtcdCompactor', () => {
-  function rig(policy: { intervalMs: number; keepRevisions: number }) {
+  function rig(policy: { intervalMs: number; keepRevisions: number; maxInUseBytes?: number }) {
     let nowMs = 0;
     let revision = 1;
+    let inUseBytes: number | undefined;
     const compacted: number[] = [];
+    const warnings: string[] = [];
     const compactor = new EtcdCompactor(
-      () => Promise.resolve(revision),
+      () => Promise.resolve({ revision, inUseBytes }),
       (to) => {
         compacted.push(to);
         return Promise.resolve();
       },
       { ...policy, checkMs: 5_000 },
-      { warn: () => undefined },
+      { warn: (message: string) => warnings.push(message) },
       () => nowMs,
     );
     return {
       compacted,
+      warnings,
+      /** What the next checks read as etcd's database size in use. */
+      inUse(bytes: number | undefined) {
+        inUseBytes = bytes;
+      },
       /** Advances the clock and the revision, then runs one check. */
       async step(ms: number, revisions: number) {
         nowMs += ms;
@@ -49,5 +56,27 @@ describe('EtcdCompactor', () => {
     const r = rig({ intervalMs: 0, keepRevisions: 1_000 });
     for (let i = 0; i < 5; i++) await r.step(5_000, 100);
     expect(r.compacted).toEqual([]);
+  });
+
+  it('compacts to the last check while the database in use is over its size bound', async () => {
+    const MiB = 1024 * 1024;
+    const r = rig({ intervalMs: 300_000, keepRevisions: 100_000, maxInUseBytes: 512 * MiB });
+    r.inUse(100 * MiB);
+    await r.step(0, 0); // 1
+    await r.step(5_000, 500); // 501: under the bound, nothing to compact by time or count
+    expect(r.compacted).toEqual([]);
+
+    r.inUse(600 * MiB);
+    await r.step(5_000, 500); // 1,001: over, compacts to 501 (seen one check ago)
+    await r.step(5_000, 500); // 1,501: still over, compacts to 1,001
+    expect(r.compacted).toEqual([501, 1_001]);
+    expect(r.warnings).toHaveLength(1); // once a minute
+    expect(r.warnings[0]).toContain('600 MiB, over the compaction bound of 512 MiB');
+
+    r.inUse(200 * MiB);
+    await r.step(5_000, 500); // back under: nothing more
+    r.inUse(undefined); // an etcd that does not report it: no size bound
+    await r.step(5_000, 500);
+    expect(r.compacted).toEqual([501, 1_001]);
   });
 });

@@ -11,15 +11,34 @@ export interface EtcdCompactionPolicy {
    * write rate cannot grow the database within one interval (0: none by count).
    */
   keepRevisions: number;
-  /** How often the revision-based bound is checked (default 5 s). */
+  /**
+   * Size-based safety net: when etcd's database in use (`dbSizeInUse`) is above this many
+   * bytes, history is compacted to the revision seen one check ago, whatever the other two
+   * bounds keep (0: none). Revisions are txns of any size, so only this bound follows bytes:
+   * it keeps large records (outputs, params) from carrying etcd to its quota, past which
+   * etcd refuses every write.
+   */
+  maxInUseBytes?: number;
+  /** How often the revision- and size-based bounds are checked (default 5 s). */
   checkMs?: number;
 }
 
+/** What one check reads from etcd. */
+export interface EtcdCompactionStatus {
+  revision: number;
+  /** The database's size in use, in bytes (read only when `maxInUseBytes` is set). */
+  inUseBytes?: number;
+}
+
+/** At most one "over its size bound" warning per this many ms. */
+const SIZE_WARN_EVERY_MS = 60_000;
+
 /**
  * Periodic compaction. Every check it learns the current revision and compacts to the
- * later of two targets: the newest revision seen at least `intervalMs` ago (time-based)
- * and `current - keepRevisions` (revision-based), never to a revision newer than the
- * newest one seen `checkMs` ago, so a watch that just reconnected still finds its start.
+ * latest of its targets: the newest revision seen at least `intervalMs` ago (time-based),
+ * `current - keepRevisions` (revision-based), and, while the database in use is over
+ * `maxInUseBytes`, the revision seen one check ago (size-based) — never to a revision newer
+ * than the newest one seen `checkMs` ago, so a watch that just reconnected still finds its start.
  * Several nodes may run this at once; compacting to an already compacted revision is
  * rejected by etcd and ignored here.
  */
@@ -29,17 +48,18 @@ export class EtcdCompactor {
   private samples: { atMs: number; revision: number }[] = [];
   private compactedRevision = 0;
   private readonly checkMs: number;
+  private lastSizeWarnMs = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly currentRevision: () => Promise<number>,
+    private readonly readStatus: () => Promise<EtcdCompactionStatus>,
     private readonly compact: (revision: number) => Promise<void>,
     private readonly policy: EtcdCompactionPolicy,
     private readonly logger: WatchLogger,
     private readonly now: () => number = Date.now,
   ) {
     const byTime = policy.intervalMs > 0 ? policy.intervalMs : Number.POSITIVE_INFINITY;
-    this.checkMs =
-      policy.keepRevisions > 0 ? Math.min(policy.checkMs ?? 5_000, byTime) : policy.intervalMs;
+    const bounded = policy.keepRevisions > 0 || (policy.maxInUseBytes ?? 0) > 0;
+    this.checkMs = bounded ? Math.min(policy.checkMs ?? 5_000, byTime) : policy.intervalMs;
   }
 
   start(): void {
@@ -56,8 +76,9 @@ export class EtcdCompactor {
   async tick(): Promise<void> {
     try {
       const nowMs = this.now();
-      const current = await this.currentRevision();
-      const target = this.target(nowMs, current);
+      const status = await this.readStatus();
+      const current = status.revision;
+      const target = this.target(nowMs, current, this.overSize(nowMs, status));
       this.samples.push({ atMs: nowMs, revision: current });
       if (target === undefined || target <= this.compactedRevision) return;
       await this.compact(target);
@@ -69,8 +90,24 @@ export class EtcdCompactor {
     }
   }
 
+  /** True when the database in use is over its size bound (warned about once a minute). */
+  private overSize(nowMs: number, status: EtcdCompactionStatus): boolean {
+    const max = this.policy.maxInUseBytes ?? 0;
+    if (!(max > 0) || status.inUseBytes === undefined || status.inUseBytes <= max) return false;
+    if (nowMs - this.lastSizeWarnMs >= SIZE_WARN_EVERY_MS) {
+      this.lastSizeWarnMs = nowMs;
+      const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+      this.logger.warn(
+        `etcd's database in use is ${mib(status.inUseBytes)} MiB, over the compaction bound of ` +
+          `${mib(max)} MiB: compacting its history to the revision seen ${this.checkMs} ms ago ` +
+          '(if it stays over, the live keys themselves are that large)',
+      );
+    }
+    return true;
+  }
+
   /** The revision to compact to now, or undefined for none yet. */
-  private target(nowMs: number, current: number): number | undefined {
+  private target(nowMs: number, current: number, overSize: boolean): number | undefined {
     // The newest revision seen at least one check ago bounds every target.
     const previous = this.samples.at(-1)?.revision;
     if (previous === undefined) return undefined;
@@ -88,6 +125,7 @@ export class EtcdCompactor {
     if (this.policy.keepRevisions > 0 && current - this.policy.keepRevisions > 0) {
       target = Math.max(target ?? 0, current - this.policy.keepRevisions);
     }
+    if (overSize) target = previous;
     return target === undefined ? undefined : Math.min(target, previous);
   }
 }

@@ -23,7 +23,7 @@ import {
 } from '../store.port';
 import { EtcdKeyCodec } from './etcd-codec';
 import { toStoreError } from './etcd-errors';
-import { EtcdCompactor } from './etcd-compactor';
+import { EtcdCompactionStatus, EtcdCompactor } from './etcd-compactor';
 import { EtcdWatch, WatchLogger } from './etcd-watch';
 
 export interface EtcdStoreOptions {
@@ -45,6 +45,13 @@ export interface EtcdStoreOptions {
   compactionIntervalMs?: number;
   /** Keep at most this many revisions of history, checked every few seconds (0: time only). */
   compactionRevisions?: number;
+  /**
+   * Compact to the last check's revision while the database in use is over this many bytes
+   * (0: no size bound). See `EtcdCompactionPolicy.maxInUseBytes`.
+   */
+  compactionMaxInUseBytes?: number;
+  /** How often the revision and size bounds are checked (default 5 s; tests shorten it). */
+  compactionCheckMs?: number;
   logger?: WatchLogger;
 }
 
@@ -67,13 +74,19 @@ export class EtcdStore implements CoordinationStore {
       options.tls !== undefined || options.endpoints.some((host) => host.startsWith('https://'));
     this.logger = options.logger ?? silentLogger;
     this.client = new Etcd3(clientOptions(options));
-    if (options.compactionIntervalMs || options.compactionRevisions) {
+    const maxInUseBytes = options.compactionMaxInUseBytes ?? 0;
+    if (options.compactionIntervalMs || options.compactionRevisions || maxInUseBytes) {
       this.compactor = new EtcdCompactor(
-        () => this.revision(),
+        // The size bound needs the member's status, which carries the revision as well.
+        maxInUseBytes > 0
+          ? () => this.compactionStatus()
+          : async () => ({ revision: await this.revision() }),
         (revision) => this.client.kv.compact({ revision }).then(() => undefined),
         {
           intervalMs: options.compactionIntervalMs ?? 0,
           keepRevisions: options.compactionRevisions ?? 0,
+          maxInUseBytes,
+          checkMs: options.compactionCheckMs,
         },
         this.logger,
       );
@@ -148,6 +161,17 @@ export class EtcdStore implements CoordinationStore {
       succeeded: response.succeeded,
       revision: Number(response.header.revision),
       results: ops.map((op, index) => this.codec.opResult(op, response.responses[index])),
+    };
+  }
+
+  /** The responding member's revision and database size in use. */
+  private async compactionStatus(): Promise<EtcdCompactionStatus> {
+    const status = await this.call(() => this.client.maintenance.status());
+    const inUseBytes = Number(status.dbSizeInUse);
+    return {
+      revision: Number(status.header.revision),
+      // An etcd before 3.4 does not report it: no size bound then, rather than a wrong one.
+      inUseBytes: Number.isFinite(inUseBytes) && inUseBytes > 0 ? inUseBytes : undefined,
     };
   }
 
