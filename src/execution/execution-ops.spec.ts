@@ -241,9 +241,12 @@ describe('execution-ops against the embedded store', () => {
       expect(part.success.map((op) => ('key' in op ? op.key : op.prefix))).toEqual([
         Keyspace.assignment(G, W, record.id),
       ]);
+      expect(state.assignment!.assignment.params).toEqual({ n: 1 });
       await commitOk(part);
       const inbox = await inboxOf(record.id);
       expect(inbox).toMatchObject({ state: 'running', startedAtMs: NOW + 50, startedBy: NODE });
+      // The worker has the params since its poll: the running entry does not copy them again.
+      expect(inbox).not.toHaveProperty('params');
       // The record is not rewritten: it stays `assigned`; its live view has started.
       expect(await recordOf(record.id)).toMatchObject({ status: 'assigned', worker: W });
       expect(liveView((await recordOf(record.id))!, inbox)).toMatchObject({
@@ -258,6 +261,7 @@ describe('execution-ops against the embedded store', () => {
       });
       expect(finish.finished).toMatchObject({
         status: 'succeeded',
+        params: { n: 1 },
         startedAt: new Date(NOW + 50).toISOString(),
         durationMs: 200,
       });

@@ -334,7 +334,8 @@ export function requeueOps(
  * (`state: running`, when and on which node the start was recorded): the execution record
  * keeps `assigned` until it finishes, when `finishOps` writes the `running` step into its
  * timeline from the inbox entry. So a start costs one small put, not a rewrite of the
- * whole record (params and all); readers of a live execution see it through `liveView`.
+ * whole record, and the entry drops its copy of the params (see below); readers of a
+ * live execution see it through `liveView`.
  */
 export function startOps(
   execution: ExecutionRead,
@@ -345,6 +346,9 @@ export function startOps(
 ): TxnPart & { running: ExecutionRecord } {
   const inbox: Assignment = {
     ...assignment.assignment,
+    // The worker has the params since its poll, and a running entry is never delivered
+    // again: the rewrite leaves them out rather than copying them into etcd once more.
+    params: undefined,
     state: 'running',
     startedAtMs: nowMs,
     startedBy: node,

@@ -101,6 +101,11 @@ export interface Assignment {
   jobName: string;
   group: string;
   target: string;
+  /**
+   * The job's params, as the worker receives them. Stored only while the entry is
+   * `assigned`: the `running` rewrite leaves them out (the worker has them, and a running
+   * entry is never delivered again).
+   */
   params: unknown;
   trigger: 'schedule' | 'manual' | 'retry';
   attempt: number;
