@@ -78,6 +78,18 @@ export function describeHistoryContract(
         expect(await history.get(record.id)).toEqual(record);
       });
 
+      it('keeps any text intact: quotes, backslashes, braces, commas, NULL-like words, unicode', async () => {
+        const awkward = 'a "quoted" \\ back\\slash {brace}, comma; NULL null ☃ \n line';
+        const record = {
+          ...finishedRecord({ worker: 'w1', output: awkward, error: `${awkward} "}` }),
+          params: { text: awkward, list: ['{', '}', '"', '\\'] },
+        };
+        const plain = finishedRecord({ jobId: 'job-b' }); // no worker, output or error
+        await history.append([record, plain]);
+        expect(await history.get(record.id)).toEqual(record);
+        expect(await history.get(plain.id)).toEqual(plain);
+      });
+
       it('appends many records at once (more than one store txn)', async () => {
         const records = Array.from({ length: 230 }, (_, i) => finishedRecord({ atMs: i * 10 }));
         await history.append(records);

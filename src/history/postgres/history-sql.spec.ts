@@ -3,7 +3,8 @@ import {
   executionRow,
   EXECUTION_COLUMNS,
   historyCondition,
-  valuesPlaceholders,
+  INSERT_EXECUTIONS,
+  executionColumns,
   withoutNul,
 } from './history-sql';
 
@@ -115,8 +116,38 @@ describe('executionRow', () => {
   });
 });
 
-describe('valuesPlaceholders', () => {
-  it('numbers rows of columns', () => {
-    expect(valuesPlaceholders(2, 3)).toBe('($1, $2, $3), ($4, $5, $6)');
+describe('INSERT_EXECUTIONS and executionColumns', () => {
+  it('take one typed array per column, whatever the number of rows', () => {
+    expect(INSERT_EXECUTIONS).toContain('unnest($1::text[], $2::text[]');
+    expect(INSERT_EXECUTIONS).toContain('$9::bigint[]');
+    expect(INSERT_EXECUTIONS).toContain('$16::jsonb[])');
+    expect(INSERT_EXECUTIONS).not.toContain('$17');
+    const base = {
+      jobId: 'j',
+      jobName: 'j',
+      group: 'g',
+      target: 't',
+      params: null,
+      trigger: 'schedule' as const,
+      status: 'succeeded' as const,
+      attempt: 1,
+      firedAt: '2023-11-14T22:13:20.000Z',
+      catchUp: false,
+      firedBy: { node: 'n', token: 1 },
+      timeoutMs: 0,
+      timeline: [],
+    };
+    const records = [1, 2].map((n) => ({
+      ...base,
+      id: `j~00170000000000${n}`,
+      scheduledMs: 1_700_000_000_000 + n,
+      scheduledAt: new Date(1_700_000_000_000 + n).toISOString(),
+      output: `out ${n}`,
+    }));
+    const columns = executionColumns(records);
+    expect(columns).toHaveLength(EXECUTION_COLUMNS.length);
+    expect(columns[0]).toEqual(['j~001700000000001', 'j~001700000000002']);
+    expect(columns[13]).toEqual(['out 1', 'out 2']);
+    expect(columns.map((column) => column[1])).toEqual(executionRow(records[1]));
   });
 });

@@ -79,25 +79,45 @@ export function historyCondition(
   return { where: clauses.length > 0 ? clauses.join(' AND ') : 'TRUE', params };
 }
 
-/** Columns of forest_executions in the order executionRow fills them. */
+/** Columns of forest_executions in the order executionRow fills them, with their types. */
 export const EXECUTION_COLUMNS = [
-  'id',
-  'sort_key',
-  'first_attempt_id',
-  'job_id',
-  'group_name',
-  'status',
-  'worker',
-  '"trigger"',
-  'key_time_ms',
-  'scheduled_ms',
-  'started_ms',
-  'finished_ms',
-  'lag_ms',
-  'output',
-  'error',
-  'record',
+  ['id', 'text'],
+  ['sort_key', 'text'],
+  ['first_attempt_id', 'text'],
+  ['job_id', 'text'],
+  ['group_name', 'text'],
+  ['status', 'text'],
+  ['worker', 'text'],
+  ['"trigger"', 'text'],
+  ['key_time_ms', 'bigint'],
+  ['scheduled_ms', 'bigint'],
+  ['started_ms', 'bigint'],
+  ['finished_ms', 'bigint'],
+  ['lag_ms', 'bigint'],
+  ['output', 'text'],
+  ['error', 'text'],
+  ['record', 'jsonb'],
 ] as const;
+
+/**
+ * Appends rows given column by column (`executionColumns`): one array parameter per
+ * column, so the statement's text is the same for any number of rows and is prepared once
+ * per connection, where a VALUES list of thousands of parameters is parsed and planned
+ * again for every batch. The first copy of an id wins, in the table and within the batch.
+ */
+export const INSERT_EXECUTIONS = `
+  INSERT INTO forest_executions (${EXECUTION_COLUMNS.map(([name]) => name).join(', ')})
+  SELECT * FROM unnest(${EXECUTION_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+  ON CONFLICT (id) DO NOTHING`;
+
+/** Final records as the column arrays of INSERT_EXECUTIONS (one array per column). */
+export function executionColumns(records: readonly ExecutionRecord[]): unknown[][] {
+  const columns: unknown[][] = EXECUTION_COLUMNS.map(() => new Array<unknown>(records.length));
+  records.forEach((record, row) => {
+    executionRow(record).forEach((value, column) => (columns[column][row] = value));
+  });
+  return columns;
+}
 
 /** A final record as the values of one forest_executions row. */
 export function executionRow(record: ExecutionRecord): unknown[] {
@@ -124,17 +144,6 @@ export function executionRow(record: ExecutionRecord): unknown[] {
       typeof value === 'string' ? withoutNul(value) : value,
     ),
   ];
-}
-
-/** `INSERT ... VALUES ($1..$16), ($17..$32), ...` placeholders for `rows` rows. */
-export function valuesPlaceholders(rows: number, columns: number): string {
-  const tuples: string[] = [];
-  for (let row = 0; row < rows; row++) {
-    const cells: string[] = [];
-    for (let column = 1; column <= columns; column++) cells.push(`$${row * columns + column}`);
-    tuples.push(`(${cells.join(', ')})`);
-  }
-  return tuples.join(', ');
 }
 
 function parseMs(iso: string | undefined): number | undefined {

@@ -11,15 +11,10 @@ import {
   HistoryStatsQuery,
   PruneReport,
 } from '../history.port';
-import {
-  EXECUTION_COLUMNS,
-  executionRow,
-  historyCondition,
-  valuesPlaceholders,
-} from './history-sql';
+import { executionColumns, historyCondition, INSERT_EXECUTIONS } from './history-sql';
 import { PostgresDatabase } from './postgres-database';
 
-/** Rows per INSERT (16 parameters each, far under PostgreSQL's 65,535). */
+/** Rows per INSERT (one array parameter per column). */
 const ROWS_PER_INSERT = 1_000;
 /** Rows one retention statement deletes: each batch is a short transaction of its own. */
 const PRUNE_BATCH = 5_000;
@@ -89,10 +84,9 @@ export class PostgresHistory implements ExecutionHistory {
     for (let start = 0; start < unique.length; start += ROWS_PER_INSERT) {
       const chunk = unique.slice(start, start + ROWS_PER_INSERT);
       await this.database.query(
-        `INSERT INTO forest_executions (${EXECUTION_COLUMNS.join(', ')})
-         VALUES ${valuesPlaceholders(chunk.length, EXECUTION_COLUMNS.length)}
-         ON CONFLICT (id) DO NOTHING`,
-        chunk.flatMap(executionRow),
+        INSERT_EXECUTIONS,
+        executionColumns(chunk),
+        'forest_insert_executions',
       );
     }
   }
