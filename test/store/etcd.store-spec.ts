@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
 import { EtcdStore, StoreCompactedError } from '@forest/store';
 import { EtcdHarness } from '../support/etcd-harness';
 import { describeStoreContract, EventRecorder, sleep } from './store-contract';
@@ -121,6 +122,35 @@ describe('EtcdStore against a restarting etcd', () => {
         store.watch('bg/', new EventRecorder().handlers, { fromRevision: old.revision }),
       ).rejects.toBeInstanceOf(StoreCompactedError);
     } finally {
+      await store.close();
+    }
+  });
+
+  it('turns the size bound off, once, when etcd refuses its status; the other bounds go on', async () => {
+    const warnings: string[] = [];
+    const store = openEtcdStore({
+      compactionRevisions: 1,
+      compactionMaxInUseBytes: 1,
+      compactionCheckMs: 200,
+      logger: { warn: (message: string) => warnings.push(message) },
+    });
+    // As etcd 3.5.28+ answers a user without the root role.
+    const maintenance = (store as unknown as { client: Etcd3 }).client.maintenance;
+    const status = jest
+      .spyOn(maintenance, 'status')
+      .mockRejectedValue(new Error('etcdserver: permission denied'));
+    try {
+      const old = await store.put('refused/a', '1');
+      await store.put('refused/a', '2');
+      await store.put('refused/a', '3'); // one revision kept: 2 is the oldest
+      await sleep(800);
+      await expect(
+        store.watch('refused/', new EventRecorder().handlers, { fromRevision: old.revision }),
+      ).rejects.toBeInstanceOf(StoreCompactedError);
+      expect(status).toHaveBeenCalledTimes(1);
+      expect(warnings.filter((w) => w.includes('compaction size bound'))).toHaveLength(1);
+    } finally {
+      status.mockRestore();
       await store.close();
     }
   });

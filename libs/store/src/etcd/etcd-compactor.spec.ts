@@ -4,11 +4,15 @@ describe('EtcdCompactor', () => {
   function rig(policy: { intervalMs: number; keepRevisions: number; maxInUseBytes?: number }) {
     let nowMs = 0;
     let revision = 1;
-    let inUseBytes: number | undefined;
+    let inUseBytes: number | undefined | Error;
     const compacted: number[] = [];
     const warnings: string[] = [];
     const compactor = new EtcdCompactor(
-      () => Promise.resolve({ revision, inUseBytes }),
+      {
+        revision: () => Promise.resolve(revision),
+        inUseBytes: () =>
+          inUseBytes instanceof Error ? Promise.reject(inUseBytes) : Promise.resolve(inUseBytes),
+      },
       (to) => {
         compacted.push(to);
         return Promise.resolve();
@@ -21,7 +25,7 @@ describe('EtcdCompactor', () => {
       compacted,
       warnings,
       /** What the next checks read as etcd's database size in use. */
-      inUse(bytes: number | undefined) {
+      inUse(bytes: number | undefined | Error) {
         inUseBytes = bytes;
       },
       /** Advances the clock and the revision, then runs one check. */
@@ -78,5 +82,15 @@ describe('EtcdCompactor', () => {
     r.inUse(undefined); // an etcd that does not report it: no size bound
     await r.step(5_000, 500);
     expect(r.compacted).toEqual([501, 1_001]);
+  });
+
+  it('goes on by time and revisions when the size cannot be read', async () => {
+    const r = rig({ intervalMs: 0, keepRevisions: 1_000, maxInUseBytes: 1 });
+    r.inUse(new Error('permission denied'));
+    await r.step(0, 0); // 1
+    await r.step(5_000, 5_000); // 5,001: by count to 4,001, bounded by the previous 1
+    await r.step(5_000, 100); // 5,101: by count to 4,101
+    expect(r.compacted).toEqual([1, 4_101]);
+    expect(r.warnings).toEqual([expect.stringContaining('cannot read etcd')]);
   });
 });

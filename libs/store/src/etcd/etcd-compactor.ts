@@ -23,11 +23,17 @@ export interface EtcdCompactionPolicy {
   checkMs?: number;
 }
 
-/** What one check reads from etcd. */
-export interface EtcdCompactionStatus {
-  revision: number;
-  /** The database's size in use, in bytes (read only when `maxInUseBytes` is set). */
-  inUseBytes?: number;
+/** Where a check reads etcd's state. */
+export interface EtcdCompactionSources {
+  /** The current revision. */
+  revision: () => Promise<number>;
+  /**
+   * The database's size in use, in bytes; undefined when etcd does not say. Read only
+   * when `maxInUseBytes` is set, and separately from the revision: a member status can be
+   * refused (it needs the root role on some etcd versions), and that must never stop the
+   * time and revision bounds.
+   */
+  inUseBytes?: () => Promise<number | undefined>;
 }
 
 /** At most one "over its size bound" warning per this many ms. */
@@ -51,7 +57,7 @@ export class EtcdCompactor {
   private lastSizeWarnMs = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly readStatus: () => Promise<EtcdCompactionStatus>,
+    private readonly sources: EtcdCompactionSources,
     private readonly compact: (revision: number) => Promise<void>,
     private readonly policy: EtcdCompactionPolicy,
     private readonly logger: WatchLogger,
@@ -76,9 +82,9 @@ export class EtcdCompactor {
   async tick(): Promise<void> {
     try {
       const nowMs = this.now();
-      const status = await this.readStatus();
-      const current = status.revision;
-      const target = this.target(nowMs, current, this.overSize(nowMs, status));
+      const current = await this.sources.revision();
+      const inUseBytes = await this.readInUseBytes(nowMs);
+      const target = this.target(nowMs, current, this.overSize(nowMs, inUseBytes));
       this.samples.push({ atMs: nowMs, revision: current });
       if (target === undefined || target <= this.compactedRevision) return;
       await this.compact(target);
@@ -90,20 +96,41 @@ export class EtcdCompactor {
     }
   }
 
-  /** True when the database in use is over its size bound (warned about once a minute). */
-  private overSize(nowMs: number, status: EtcdCompactionStatus): boolean {
-    const max = this.policy.maxInUseBytes ?? 0;
-    if (!(max > 0) || status.inUseBytes === undefined || status.inUseBytes <= max) return false;
-    if (nowMs - this.lastSizeWarnMs >= SIZE_WARN_EVERY_MS) {
-      this.lastSizeWarnMs = nowMs;
-      const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
-      this.logger.warn(
-        `etcd's database in use is ${mib(status.inUseBytes)} MiB, over the compaction bound of ` +
-          `${mib(max)} MiB: compacting its history to the revision seen ${this.checkMs} ms ago ` +
-          '(if it stays over, the live keys themselves are that large)',
+  /** The size in use when the size bound is on and it can be read; a failed read is logged. */
+  private async readInUseBytes(nowMs: number): Promise<number | undefined> {
+    if (!((this.policy.maxInUseBytes ?? 0) > 0) || !this.sources.inUseBytes) return undefined;
+    try {
+      return await this.sources.inUseBytes();
+    } catch (error) {
+      this.warnAboutSize(
+        nowMs,
+        `cannot read etcd's database size for the compaction size bound ` +
+          `(${error instanceof Error ? error.message : String(error)}); ` +
+          'the time and revision bounds still apply',
       );
+      return undefined;
     }
+  }
+
+  /** True when the database in use is over its size bound (warned about once a minute). */
+  private overSize(nowMs: number, inUseBytes: number | undefined): boolean {
+    const max = this.policy.maxInUseBytes ?? 0;
+    if (!(max > 0) || inUseBytes === undefined || inUseBytes <= max) return false;
+    const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+    this.warnAboutSize(
+      nowMs,
+      `etcd's database in use is ${mib(inUseBytes)} MiB, over the compaction bound of ` +
+        `${mib(max)} MiB: compacting its history to the revision seen ${this.checkMs} ms ago ` +
+        '(if it stays over, the live keys themselves are that large: watches that fall ' +
+        'further behind than that must reload)',
+    );
     return true;
+  }
+
+  private warnAboutSize(nowMs: number, message: string): void {
+    if (nowMs - this.lastSizeWarnMs < SIZE_WARN_EVERY_MS) return;
+    this.lastSizeWarnMs = nowMs;
+    this.logger.warn(message);
   }
 
   /** The revision to compact to now, or undefined for none yet. */

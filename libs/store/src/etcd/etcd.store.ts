@@ -2,6 +2,7 @@ import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel
 import { CallContext, Etcd3, IOptions, isRecoverableError } from 'etcd3';
 import {
   LeaseNotFoundError,
+  StoreAccessDeniedError,
   StoreClosedError,
   StoreError,
   StoreRequestError,
@@ -23,7 +24,7 @@ import {
 } from '../store.port';
 import { EtcdKeyCodec } from './etcd-codec';
 import { toStoreError } from './etcd-errors';
-import { EtcdCompactionStatus, EtcdCompactor } from './etcd-compactor';
+import { EtcdCompactor } from './etcd-compactor';
 import { EtcdWatch, WatchLogger } from './etcd-watch';
 
 export interface EtcdStoreOptions {
@@ -67,6 +68,8 @@ export class EtcdStore implements CoordinationStore {
   private readonly logger: WatchLogger;
   private closed = false;
   private readonly tls: boolean;
+  /** The member status was refused once: the compaction size bound is off. */
+  private sizeBoundRefused = false;
 
   constructor(options: EtcdStoreOptions) {
     this.codec = new EtcdKeyCodec(options.prefix);
@@ -77,10 +80,7 @@ export class EtcdStore implements CoordinationStore {
     const maxInUseBytes = options.compactionMaxInUseBytes ?? 0;
     if (options.compactionIntervalMs || options.compactionRevisions || maxInUseBytes) {
       this.compactor = new EtcdCompactor(
-        // The size bound needs the member's status, which carries the revision as well.
-        maxInUseBytes > 0
-          ? () => this.compactionStatus()
-          : async () => ({ revision: await this.revision() }),
+        { revision: () => this.revision(), inUseBytes: () => this.dbSizeInUse() },
         (revision) => this.client.kv.compact({ revision }).then(() => undefined),
         {
           intervalMs: options.compactionIntervalMs ?? 0,
@@ -164,15 +164,28 @@ export class EtcdStore implements CoordinationStore {
     };
   }
 
-  /** The responding member's revision and database size in use. */
-  private async compactionStatus(): Promise<EtcdCompactionStatus> {
-    const status = await this.call(() => this.client.maintenance.status());
+  /**
+   * The responding member's database size in use, for the compaction size bound; undefined
+   * when etcd does not report it (before 3.4) or refuses the status call to this user (some
+   * etcd versions want the root role for it): then the size bound is off, said once, and
+   * the time and revision bounds go on.
+   */
+  private async dbSizeInUse(): Promise<number | undefined> {
+    if (this.sizeBoundRefused) return undefined;
+    let status: { dbSizeInUse?: string };
+    try {
+      status = await this.call(() => this.client.maintenance.status());
+    } catch (error) {
+      if (!(error instanceof StoreAccessDeniedError)) throw error;
+      this.sizeBoundRefused = true;
+      this.logger.warn(
+        `etcd refuses its status to this user (${error.message}): the compaction size bound ` +
+          '(FOREST_ETCD_COMPACTION_MAX_MB) is off; the time and revision bounds still apply',
+      );
+      return undefined;
+    }
     const inUseBytes = Number(status.dbSizeInUse);
-    return {
-      revision: Number(status.header.revision),
-      // An etcd before 3.4 does not report it: no size bound then, rather than a wrong one.
-      inUseBytes: Number.isFinite(inUseBytes) && inUseBytes > 0 ? inUseBytes : undefined,
-    };
+    return Number.isFinite(inUseBytes) && inUseBytes > 0 ? inUseBytes : undefined;
   }
 
   async revision(): Promise<number> {
