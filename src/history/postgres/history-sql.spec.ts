@@ -5,6 +5,7 @@ import {
   historyCondition,
   INSERT_EXECUTIONS,
   executionColumns,
+  jsonWithoutNul,
   withoutNul,
 } from './history-sql';
 
@@ -149,5 +150,24 @@ describe('INSERT_EXECUTIONS and executionColumns', () => {
     expect(columns[0]).toEqual(['j~001700000000001', 'j~001700000000002']);
     expect(columns[13]).toEqual(['out 1', 'out 2']);
     expect(columns.map((column) => column[1])).toEqual(executionRow(records[1]));
+  });
+});
+
+describe('jsonWithoutNul', () => {
+  it('replaces NUL in keys and values, and leaves a literal backslash-u0000 text alone', () => {
+    const value = {
+      'key\0': 'value\0',
+      literal: '\\u0000',
+      both: '\\\0',
+      nested: [{ '\0': '\0\0' }],
+    };
+    expect(JSON.parse(jsonWithoutNul(JSON.stringify(value)))).toEqual({
+      'key\uFFFD': 'value\uFFFD',
+      literal: '\\u0000',
+      both: '\\\uFFFD',
+      nested: [{ '\uFFFD': '\uFFFD\uFFFD' }],
+    });
+    const plain = JSON.stringify({ a: 'b' });
+    expect(jsonWithoutNul(plain)).toBe(plain);
   });
 });

@@ -101,9 +101,10 @@ export const EXECUTION_COLUMNS = [
 
 /**
  * Appends rows given column by column (`executionColumns`): one array parameter per
- * column, so the statement's text is the same for any number of rows and is prepared once
- * per connection, where a VALUES list of thousands of parameters is parsed and planned
- * again for every batch. The first copy of an id wins, in the table and within the batch.
+ * column, so the statement is short and the same for any number of rows, where a VALUES
+ * list of thousands of parameters had to be parsed and planned for every batch. It is not
+ * a named prepared statement: those break behind poolers in transaction mode (PgBouncer).
+ * The first copy of an id wins, in the table and within the batch.
  */
 export const INSERT_EXECUTIONS = `
   INSERT INTO forest_executions (${EXECUTION_COLUMNS.map(([name]) => name).join(', ')})
@@ -140,10 +141,17 @@ export function executionRow(record: ExecutionRecord): unknown[] {
     fireLagMs(record) ?? null,
     record.output === undefined ? null : withoutNul(record.output),
     record.error === undefined ? null : withoutNul(record.error),
-    JSON.stringify(record, (_key, value: unknown) =>
-      typeof value === 'string' ? withoutNul(value) : value,
-    ),
+    jsonWithoutNul(JSON.stringify(record)),
   ];
+}
+
+/**
+ * JSON text whose strings (keys included: a job's params may have any key) hold no NUL,
+ * which jsonb refuses: each `\u0000` escape becomes `\ufffd`. It is an escape only after an
+ * even run of backslashes (`\\u0000` is an escaped backslash, then the text "u0000").
+ */
+export function jsonWithoutNul(json: string): string {
+  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
 }
 
 function parseMs(iso: string | undefined): number | undefined {

@@ -125,17 +125,9 @@ export class PostgresDatabase {
     }
   }
 
-  /**
-   * One statement. `name` makes it a prepared statement, parsed and planned once per
-   * connection: for a statement run often whose text never changes.
-   */
-  async query<R extends QueryResultRow>(
-    text: string,
-    params: unknown[] = [],
-    name?: string,
-  ): Promise<R[]> {
+  async query<R extends QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> {
     try {
-      return (await this.pool.query<R>({ text, values: params, ...(name ? { name } : {}) })).rows;
+      return (await this.pool.query<R>(text, params)).rows;
     } catch (error) {
       throw translate(error);
     }

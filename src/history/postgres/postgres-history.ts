@@ -83,11 +83,7 @@ export class PostgresHistory implements ExecutionHistory {
     const unique = [...firstCopies.values()];
     for (let start = 0; start < unique.length; start += ROWS_PER_INSERT) {
       const chunk = unique.slice(start, start + ROWS_PER_INSERT);
-      await this.database.query(
-        INSERT_EXECUTIONS,
-        executionColumns(chunk),
-        'forest_insert_executions',
-      );
+      await this.database.query(INSERT_EXECUTIONS, executionColumns(chunk));
     }
   }
 
