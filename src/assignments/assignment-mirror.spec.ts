@@ -80,6 +80,14 @@ describe('AssignmentMirror', () => {
     try {
       expect([...mirror.entries()].map((e) => e.executionId)).toEqual([good.id]);
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('assignment mirror ignores'));
+
+      // A bad value written over a good entry: the entry goes, and followers hear a delete.
+      const seen: AssignmentChange[] = [];
+      mirror.onChange((changes) => seen.push(...changes));
+      await store.put(Keyspace.assignment(GROUP, 'w1', good.id), '{"state":"odd"}');
+      await waitFor('the delete', () => seen.length === 1);
+      expect(seen[0]).toEqual({ group: GROUP, workerId: 'w1', executionId: good.id });
+      expect([...mirror.entries()]).toEqual([]);
     } finally {
       await mirror.onModuleDestroy();
     }

@@ -211,13 +211,13 @@ export class AssignmentMirror implements OnApplicationBootstrap, OnModuleDestroy
     try {
       value = decodeAssignment(key, text);
     } catch (error) {
-      return this.skip(key, error instanceof Error ? error.message : String(error));
+      return this.reject(key, error instanceof Error ? error.message : String(error));
     }
     const { group, workerId, executionId } = parts;
     // The key decides whose inbox an entry is in; a value naming someone else is not trusted
     // (entries() and the changes must agree on the owner).
     if (value.group !== group || value.workerId !== workerId || value.executionId !== executionId) {
-      return this.skip(key, `names ${value.group}/${value.workerId}/${value.executionId}`);
+      return this.reject(key, `names ${value.group}/${value.workerId}/${value.executionId}`);
     }
     const id = inboxKey(group, workerId);
     let inbox = this.inboxes.get(id);
@@ -225,6 +225,17 @@ export class AssignmentMirror implements OnApplicationBootstrap, OnModuleDestroy
     const held = { value, modRevision };
     inbox.set(executionId, held);
     return { group, workerId, executionId, held };
+  }
+
+  /**
+   * A well-formed key whose value is not a valid entry: skipped, and an entry the mirror
+   * held for that key goes (the store no longer has it), told to followers as a delete.
+   */
+  private reject(key: string, problem: string): AssignmentChange | undefined {
+    this.skip(key, problem);
+    const parts = parseAssignmentKey(key)!;
+    const held = this.inboxes.get(inboxKey(parts.group, parts.workerId))?.has(parts.executionId);
+    return held ? this.remove(key) : undefined;
   }
 
   private remove(key: string): AssignmentChange | undefined {

@@ -180,37 +180,46 @@ describe('DispatchState', () => {
     expect(state.pool.get(GROUP, 'ghost')).toBeUndefined();
   });
 
-  it('a reload during a start clears what that start had applied', async () => {
+  it('a reload during a start leaves nothing of what that start had read or applied', async () => {
     await putWorker(store, workerRecord('w1'));
     const running = await putPending(store, 1);
     await putAssigned(store, { ...running, status: 'running' }, 'w1', 'running');
     await store.delete(Keyspace.pendingExecution(GROUP, running.id));
+    const waiting = await putPending(store, 2);
     let syncLost: (() => void) | undefined;
     jest.spyOn(mirror, 'onSyncLost').mockImplementation((listener) => {
       syncLost = listener;
       return () => undefined;
     });
     const racing = new DispatchState(store, leadership.asService(), mirror);
-    // The first start stops at its pending load, after it applied workers and assignments.
+    // The first start stops once it has read `pending/`, after it applied workers and
+    // assignments; so does the second, until the gate opens.
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const range = store.range.bind(store);
     jest.spyOn(store, 'range').mockImplementation(async (prefix, options) => {
-      if (prefix === Keyspace.pending) await gate;
-      return range(prefix, options);
+      const page = await range(prefix, options);
+      // The page read (not the revision probe before it) waits: it holds what was read.
+      if (prefix === Keyspace.pending && options?.limit !== 1) await gate;
+      return page;
     });
     try {
       const first = racing.start();
       await waitFor('the first load', () => racing.pool.get(GROUP, 'w1')?.inbox.size === 1);
-      // w1 goes while the mirror is out of sync; the mirror's reload restarts the state.
+      await new Promise((resolve) => setTimeout(resolve, 50)); // it has read pending/
+      // w1 and the waiting execution go while the mirror is out of sync; its reload
+      // restarts the state.
       await store.delete(Keyspace.assignment(GROUP, 'w1', running.id));
       await store.delete(Keyspace.worker(GROUP, 'w1'));
+      await store.delete(Keyspace.pendingExecution(GROUP, waiting.id));
       syncLost?.();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the second has read them
       release();
       await first;
       await waitFor('the reload', () => racing.ready);
       expect(racing.pool.get(GROUP, 'w1')).toBeUndefined();
       expect(racing.pool.groupsWithWorkers()).toEqual([]);
+      expect([...racing.pendingOf(GROUP)]).toEqual([]);
     } finally {
       release();
       await racing.stop();

@@ -202,14 +202,18 @@ export class DispatchState {
     else this.clear();
     try {
       // Workers first: assignments of workers not yet loaded would look orphaned.
-      const workers = await this.load(Keyspace.workers, (kv) => this.applyWorkerPut(kv));
+      const workers = await this.load(Keyspace.workers, generation, (kv) =>
+        this.applyWorkerPut(kv),
+      );
       await this.assignments.synced();
       if (generation !== this.currentGeneration) return;
       if (this.assignments.revision === undefined) throw new Error('assignment mirror not in sync');
       // The mirror's entries now, then each change after them (no await in between).
       for (const entry of this.assignments.entries()) this.applyAssignment(entry);
       this.followingAssignments = true;
-      const pending = await this.load(Keyspace.pending, (kv) => this.applyPendingPut(kv));
+      const pending = await this.load(Keyspace.pending, generation, (kv) =>
+        this.applyPendingPut(kv),
+      );
       if (generation !== this.currentGeneration) return;
       const watches = await Promise.all([
         this.watch(Keyspace.workers, workers, generation, (e) => this.onWorkerEvent(e)),
@@ -264,9 +268,15 @@ export class DispatchState {
     this.leaving.clear();
   }
 
-  private async load(prefix: string, apply: (kv: KeyValue) => void): Promise<number> {
+  /** Reads a prefix and applies it, unless a newer start or a stop came meanwhile. */
+  private async load(
+    prefix: string,
+    generation: number,
+    apply: (kv: KeyValue) => void,
+  ): Promise<number> {
     const first = await this.store.range(prefix, { limit: 1 });
-    for (const kv of await rangeAll(this.store, prefix)) apply(kv);
+    const kvs = await rangeAll(this.store, prefix);
+    if (generation === this.currentGeneration) for (const kv of kvs) apply(kv);
     return first.revision;
   }
 

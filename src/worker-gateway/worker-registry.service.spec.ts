@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyspace, WorkerRecord } from '@forest/protocol';
-import { EmbeddedStore, StoreUnavailableError } from '@forest/store';
+import { EmbeddedStore, StoreAccessDeniedError, StoreUnavailableError } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { WorkerRegistry } from './worker-registry.service';
 
@@ -43,6 +43,7 @@ describe('WorkerRegistry (reads for the workers API)', () => {
     await store.put(Keyspace.worker('g', 'w1'), JSON.stringify(worker('w1', lease.id)));
     await store.put(Keyspace.worker('g', 'w2'), 'not json');
     await store.put(Keyspace.worker('g', 'w3'), JSON.stringify({ id: 'w3' }));
+    await store.put(Keyspace.worker('g', 'w4'), JSON.stringify(worker('w1', lease.id)));
 
     expect((await registry.list('g')).map((w) => w.id)).toEqual(['w1']);
     expect((await registry.list()).map((w) => w.id)).toEqual(['w1']);
@@ -63,5 +64,9 @@ describe('WorkerRegistry (reads for the workers API)', () => {
       .spyOn(store, 'leaseTimeToLive')
       .mockRejectedValueOnce(new StoreUnavailableError('etcd is down'));
     await expect(registry.lastHeartbeatAt(live)).rejects.toBeInstanceOf(StoreUnavailableError);
+    jest
+      .spyOn(store, 'leaseTimeToLive')
+      .mockRejectedValueOnce(new StoreAccessDeniedError('permission denied'));
+    await expect(registry.lastHeartbeatAt(live)).rejects.toBeInstanceOf(StoreAccessDeniedError);
   });
 });

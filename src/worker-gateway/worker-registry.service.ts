@@ -1,18 +1,14 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   decodeWorker,
+  parseWorkerKey,
   HeartbeatResponse,
   Keyspace,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
   WorkerRecord,
 } from '@forest/protocol';
-import {
-  CoordinationStore,
-  LeaseNotFoundError,
-  rangeAll,
-  StoreUnavailableError,
-} from '@forest/store';
+import { CoordinationStore, LeaseNotFoundError, rangeAll, StoreError } from '@forest/store';
 import { ForestConfig } from '../config/forest.config';
 import { GroupNotFoundError } from '../job/job.errors';
 import { ExecutionHistory } from '../history/history.port';
@@ -145,9 +141,10 @@ export class WorkerRegistry {
     try {
       secondsLeft = await this.store.leaseTimeToLive(worker.lease);
     } catch (error) {
-      // An outage is the store's to report (503); a lease the store cannot answer for
-      // (gone meanwhile, or not a lease id) only leaves this worker's heartbeat unknown.
-      if (error instanceof StoreUnavailableError) throw error;
+      // A lease the store cannot answer for (gone meanwhile, or not a lease id) only leaves
+      // this worker's heartbeat unknown; the store's own failures (outage, access, closed)
+      // are the store's to report.
+      if (error instanceof StoreError && !(error instanceof LeaseNotFoundError)) throw error;
       return undefined;
     }
     if (secondsLeft < 0) return undefined;
@@ -159,10 +156,14 @@ export class WorkerRegistry {
     const prefix = group ? Keyspace.groupWorkers(group) : Keyspace.workers;
     const workers: WorkerRecord[] = [];
     for (const kv of await rangeAll(this.store, prefix)) {
+      // A value that does not decode, or names another worker than its key, is no worker
+      // (dispatch skips it the same way).
+      const parts = parseWorkerKey(kv.key);
       try {
-        workers.push(decodeWorker(kv.key, kv.value));
+        const worker = decodeWorker(kv.key, kv.value);
+        if (parts?.group === worker.group && parts.workerId === worker.id) workers.push(worker);
       } catch {
-        // A value that does not decode is no worker (dispatch skips it the same way).
+        // left out: see above
       }
     }
     return workers;
