@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Assignment, decodeAssignment, Keyspace, parseAssignmentKey } from '@forest/protocol';
+import { Assignment, decodeAssignmentAt, Keyspace, parseAssignmentKey } from '@forest/protocol';
 import { CoordinationStore, rangePages, StoreClosedError, Watch, WatchEvent } from '@forest/store';
 import { Listeners } from '../common/listeners';
 import { ThrottledWarnings } from '../plugins/plugin-call';
@@ -209,16 +209,11 @@ export class AssignmentMirror implements OnApplicationBootstrap, OnModuleDestroy
     if (!parts) return this.skip(key, 'malformed key');
     let value: Assignment;
     try {
-      value = decodeAssignment(key, text);
+      value = decodeAssignmentAt(parts, key, text);
     } catch (error) {
       return this.reject(key, error instanceof Error ? error.message : String(error));
     }
     const { group, workerId, executionId } = parts;
-    // The key decides whose inbox an entry is in; a value naming someone else is not trusted
-    // (entries() and the changes must agree on the owner).
-    if (value.group !== group || value.workerId !== workerId || value.executionId !== executionId) {
-      return this.reject(key, `names ${value.group}/${value.workerId}/${value.executionId}`);
-    }
     const id = inboxKey(group, workerId);
     let inbox = this.inboxes.get(id);
     if (!inbox) this.inboxes.set(id, (inbox = new Map<string, HeldAssignment>()));

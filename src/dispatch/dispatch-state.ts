@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   Assignment,
   decodePendingEntry,
-  decodeWorker,
+  decodeWorkerAt,
   Keyspace,
   parsePendingKey,
   parseWorkerKey,
@@ -329,11 +329,10 @@ export class DispatchState {
   private applyWorkerPut(kv: KeyValue): WorkerRecord | undefined {
     const parts = parseWorkerKey(kv.key);
     if (!parts) return void this.skip(Keyspace.workers, kv.key, 'malformed key');
-    const record = this.decode(Keyspace.workers, kv, decodeWorker);
+    const record = this.decode(Keyspace.workers, kv, (key, text) =>
+      decodeWorkerAt(parts, key, text),
+    );
     if (!record) return undefined;
-    if (record.group !== parts.group || record.id !== parts.workerId) {
-      return void this.skip(Keyspace.workers, kv.key, `names worker ${record.group}/${record.id}`);
-    }
     if (record.leavingAt) this.leaving.add(`${record.group}/${record.id}`);
     const joined = !this.pool.get(record.group, record.id);
     this.pool.upsertWorker(record);

@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import {
   Assignment,
   AssignmentState,
-  decodeAssignment,
+  decodeAssignmentAt,
   Keyspace,
   parseAssignmentKey,
   PollResponse,
@@ -193,18 +193,14 @@ function decodedEntries(kvs: KeyValue[]): { value: Assignment; modRevision: numb
   const entries: { value: Assignment; modRevision: number }[] = [];
   for (const kv of kvs) {
     const parts = parseAssignmentKey(kv.key);
-    let value: Assignment;
+    if (!parts) continue;
     try {
-      value = decodeAssignment(kv.key, kv.value);
+      entries.push({
+        value: decodeAssignmentAt(parts, kv.key, kv.value),
+        modRevision: kv.modRevision,
+      });
     } catch {
-      continue;
-    }
-    if (
-      parts?.group === value.group &&
-      parts.workerId === value.workerId &&
-      parts.executionId === value.executionId
-    ) {
-      entries.push({ value, modRevision: kv.modRevision });
+      // left out: see above
     }
   }
   return entries;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  decodeWorker,
+  decodeWorkerAt,
   parseWorkerKey,
   HeartbeatResponse,
   Keyspace,
@@ -159,9 +159,9 @@ export class WorkerRegistry {
       // A value that does not decode, or names another worker than its key, is no worker
       // (dispatch skips it the same way).
       const parts = parseWorkerKey(kv.key);
+      if (!parts) continue;
       try {
-        const worker = decodeWorker(kv.key, kv.value);
-        if (parts?.group === worker.group && parts.workerId === worker.id) workers.push(worker);
+        workers.push(decodeWorkerAt(parts, kv.key, kv.value));
       } catch {
         // left out: see above
       }

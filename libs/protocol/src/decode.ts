@@ -69,6 +69,27 @@ export function decodeAssignment(key: string, text: string): Assignment {
   });
 }
 
+/**
+ * An inbox entry stored under `parts` (its parsed key): decoded, and refused when it names
+ * another inbox or execution than its key. The key decides whose entry it is; every reader
+ * of `assignments/` must agree on that.
+ */
+export function decodeAssignmentAt(
+  parts: { group: string; workerId: string; executionId: string },
+  key: string,
+  text: string,
+): Assignment {
+  const value = decodeAssignment(key, text);
+  if (
+    value.group !== parts.group ||
+    value.workerId !== parts.workerId ||
+    value.executionId !== parts.executionId
+  ) {
+    throw new RecordDecodeError(key, `names ${value.group}/${value.workerId}/${value.executionId}`);
+  }
+  return value;
+}
+
 export function decodePendingEntry(key: string, text: string): PendingEntry {
   return decode<PendingEntry>(key, text, {
     executionId: isString,
@@ -86,6 +107,19 @@ export function decodeWorker(key: string, text: string): WorkerRecord {
     capacity: isNumber,
     lease: isString,
   });
+}
+
+/** A worker record stored under `parts` (its parsed key), refused when it names another worker. */
+export function decodeWorkerAt(
+  parts: { group: string; workerId: string },
+  key: string,
+  text: string,
+): WorkerRecord {
+  const record = decodeWorker(key, text);
+  if (record.group !== parts.group || record.id !== parts.workerId) {
+    throw new RecordDecodeError(key, `names worker ${record.group}/${record.id}`);
+  }
+  return record;
 }
 
 export function decodeApiToken(key: string, text: string): ApiTokenRecord {
