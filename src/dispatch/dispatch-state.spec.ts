@@ -36,12 +36,18 @@ describe('DispatchState', () => {
     jest.restoreAllMocks();
   });
 
-  it('loads workers, assignments and pending executions, then follows their watches', async () => {
+  /** Worker w1 running execution 1; execution 2 waiting in `pending/`. */
+  async function seedRunningAndWaiting() {
     await putWorker(store, workerRecord('w1'));
     const running = await putPending(store, 1);
     await putAssigned(store, { ...running, status: 'running' }, 'w1', 'running');
     await store.delete(Keyspace.pendingExecution(GROUP, running.id));
     const waiting = await putPending(store, 2);
+    return { running, waiting };
+  }
+
+  it('loads workers, assignments and pending executions, then follows their watches', async () => {
+    const { running, waiting } = await seedRunningAndWaiting();
     const changes: [string, string, string, Assignment | undefined][] = [];
     state.onAssignmentChange((...change) => changes.push(change));
 
@@ -181,11 +187,7 @@ describe('DispatchState', () => {
   });
 
   it('a reload during a start leaves nothing of what that start had read or applied', async () => {
-    await putWorker(store, workerRecord('w1'));
-    const running = await putPending(store, 1);
-    await putAssigned(store, { ...running, status: 'running' }, 'w1', 'running');
-    await store.delete(Keyspace.pendingExecution(GROUP, running.id));
-    const waiting = await putPending(store, 2);
+    const { running, waiting } = await seedRunningAndWaiting();
     let syncLost: (() => void) | undefined;
     jest.spyOn(mirror, 'onSyncLost').mockImplementation((listener) => {
       syncLost = listener;
